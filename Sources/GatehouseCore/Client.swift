@@ -1,0 +1,44 @@
+import Foundation
+
+/// A relying party registered with Gatehouse.
+public struct Client: Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        /// Can keep a secret (a server-side app).
+        case confidential
+        /// Cannot (a browser or native app); must use PKCE.
+        case `public`
+    }
+
+    public var id: Int64
+    public var clientID: String
+    public var name: String
+    public var kind: Kind
+    public var redirectURIs: [String]
+    public var postLogoutRedirectURIs: [String]
+    public var responseTypes: [String]
+    public var grantTypes: [String]
+    public var scopes: [String]
+    public var requireConsent: Bool
+    public var reuseConsent: Bool
+    public var tokenEndpointAuthMethod: String
+    public var createdAt: Date
+
+    public init(id: Int64, clientID: String, name: String, kind: Kind, redirectURIs: [String],
+                postLogoutRedirectURIs: [String], responseTypes: [String], grantTypes: [String],
+                scopes: [String], requireConsent: Bool, reuseConsent: Bool,
+                tokenEndpointAuthMethod: String, createdAt: Date) {
+        self.id = id
+        self.clientID = clientID
+        self.name = name
+        self.kind = kind
+        self.redirectURIs = redirectURIs
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
+        self.responseTypes = responseTypes
+        self.grantTypes = grantTypes
+        self.scopes = scopes
+        self.requireConsent = requireConsent
+        self.reuseConsent = reuseConsent
+        self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
+        self.createdAt = createdAt
+    }
+}

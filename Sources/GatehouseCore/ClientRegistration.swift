@@ -1,0 +1,87 @@
+import Foundation
+
+/// A request to register a client, as `gatehouse client create` takes it.
+///
+/// `validated(policy:)` applies the defaults and every rule, so what reaches
+/// the store is always a client Gatehouse can serve.
+public struct ClientRegistration: Sendable {
+    public var name: String
+    public var redirectURIs: [String]
+    public var postLogoutRedirectURIs: [String] = []
+    public var kind: Client.Kind = .confidential
+    /// Empty means the default: authorization_code and refresh_token.
+    public var grantTypes: [String] = []
+    /// Empty means the default: code.
+    public var responseTypes: [String] = []
+    /// Empty means the default: every scope Gatehouse knows.
+    public var scopes: [String] = []
+    public var requireConsent = true
+    public var reuseConsent = true
+
+    public init(name: String, redirectURIs: [String]) {
+        self.name = name
+        self.redirectURIs = redirectURIs
+    }
+
+    public static let supportedGrantTypes = ["authorization_code", "refresh_token", "client_credentials"]
+    public static let supportedResponseTypes = ["code"]
+    public static let defaultScopes = ["openid", "profile", "email", "phone", "address", "offline_access"]
+
+    public struct Invalid: Error, CustomStringConvertible, Equatable {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    /// The registration with defaults filled in; throws `Invalid` or
+    /// `RedirectURIPolicy.Violation` for anything Gatehouse could not honour.
+    public func validated(policy: RedirectURIPolicy) throws -> ClientRegistration {
+        var r = self
+        r.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !r.name.isEmpty, r.name.count <= 200 else {
+            throw Invalid(reason: "the client name must be 1 to 200 characters")
+        }
+        guard !redirectURIs.isEmpty else { throw Invalid(reason: "at least one --redirect-uri is required") }
+        for uri in redirectURIs + postLogoutRedirectURIs {
+            try policy.check(uri, isPublicClient: kind == .public)
+        }
+        r.redirectURIs = Self.unique(redirectURIs)
+        r.postLogoutRedirectURIs = Self.unique(postLogoutRedirectURIs)
+
+        r.grantTypes = Self.unique(grantTypes.isEmpty ? ["authorization_code", "refresh_token"] : grantTypes)
+        for grant in r.grantTypes where !Self.supportedGrantTypes.contains(grant) {
+            throw Invalid(reason: "unsupported grant type '\(grant)' (supported: \(Self.supportedGrantTypes.joined(separator: ", ")))")
+        }
+        if r.grantTypes.contains("refresh_token") && !r.grantTypes.contains("authorization_code") {
+            throw Invalid(reason: "grant type refresh_token needs authorization_code as well")
+        }
+        if kind == .public && r.grantTypes.contains("client_credentials") {
+            throw Invalid(reason: "a public client cannot use client_credentials: it has no secret")
+        }
+
+        r.responseTypes = Self.unique(responseTypes.isEmpty ? ["code"] : responseTypes)
+        for type in r.responseTypes where !Self.supportedResponseTypes.contains(type) {
+            throw Invalid(reason: "unsupported response type '\(type)' (supported: code)")
+        }
+
+        r.scopes = Self.unique(scopes.isEmpty ? Self.defaultScopes : scopes)
+        for scope in r.scopes where !Self.isScopeToken(scope) {
+            throw Invalid(reason: "'\(scope)' is not a valid scope (RFC 6749 §3.3)")
+        }
+        return r
+    }
+
+    /// How this client authenticates at /token.
+    public var tokenEndpointAuthMethod: String {
+        kind == .public ? "none" : "client_secret_basic"
+    }
+
+    /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+    public static func isScopeToken(_ scope: String) -> Bool {
+        !scope.isEmpty && scope.utf8.allSatisfy { $0 == 0x21 || (0x23...0x5B).contains($0) || (0x5D...0x7E).contains($0) }
+    }
+
+    private static func unique(_ values: [String]) -> [String] {
+        var seen = Set<String>()
+        return values.filter { seen.insert($0).inserted }
+    }
+}

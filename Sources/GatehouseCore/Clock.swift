@@ -1,0 +1,27 @@
+import Foundation
+import Synchronization
+
+/// The source of "now" for everything that expires, so tests can move time.
+public protocol Clock: Sendable {
+    var now: Date { get }
+}
+
+public struct SystemClock: Clock {
+    public init() {}
+    public var now: Date { Date() }
+}
+
+/// A clock that stands still until told to move. For tests.
+public final class FixedClock: Clock {
+    private let current: Mutex<Date>
+
+    public init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
+        current = Mutex(start)
+    }
+
+    public var now: Date { current.withLock { $0 } }
+
+    public func advance(by seconds: TimeInterval) {
+        current.withLock { $0 += seconds }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+/// Every setting Gatehouse reads, from the environment, once, at start.
+///
+/// Names follow django-oidc-provider where it has one (`OIDC_TOKEN_EXPIRE`…).
+/// A bad value stops the start with a message naming the variable.
+public struct Settings: Sendable, Equatable {
+    /// libpq URI or keyword string; nil means the standard `PG*` variables.
+    public var databaseURL: String?
+    public var issuer: String
+    public var port: Int
+    /// Access-token lifetime in seconds (`OIDC_TOKEN_EXPIRE`).
+    public var tokenExpire: Int
+    /// Authorization-code lifetime in seconds (`OIDC_CODE_EXPIRE`).
+    public var codeExpire: Int
+    /// ID-token lifetime in seconds (`OIDC_IDTOKEN_EXPIRE`).
+    public var idTokenExpire: Int
+    /// Refresh-token lifetime in seconds (`OIDC_REFRESH_TOKEN_EXPIRE`).
+    public var refreshTokenExpire: Int
+    /// How many days a remembered consent lasts (`OIDC_SKIP_CONSENT_EXPIRE`).
+    public var skipConsentExpireDays: Int
+    /// A directory whose templates override the built-in pages.
+    public var templatesDirectory: String?
+    /// Database connections, hence worker threads.
+    public var poolSize: Int
+    /// Seconds a request may wait for a database worker before a 503.
+    public var poolTimeout: Double
+    /// Seconds between expiry sweeps; 0 disables them.
+    public var sweepInterval: Int
+    /// Where the numbered migration files are.
+    public var sqlDirectory: String
+
+    public struct Invalid: Error, CustomStringConvertible, Equatable {
+        public let variable: String
+        public let reason: String
+        public var description: String { "\(variable) \(reason)" }
+    }
+
+    public static let defaults = Settings(
+        databaseURL: nil,
+        issuer: "http://localhost:8000",
+        port: 8000,
+        tokenExpire: 3600,
+        codeExpire: 600,
+        idTokenExpire: 600,
+        refreshTokenExpire: 30 * 24 * 3600,
+        skipConsentExpireDays: 90,
+        templatesDirectory: nil,
+        poolSize: 0,
+        poolTimeout: 5,
+        sweepInterval: 300,
+        sqlDirectory: "sql"
+    )
+
+    /// Reads and validates the settings.
+    /// - Parameter environment: defaults to the process environment.
+    public static func load(from environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
+        let reader = EnvironmentReader(environment)
+        var s = Settings.defaults
+        s.databaseURL = reader.string("DATABASE_URL")
+        s.port = try reader.integer("PORT", default: s.port, in: 1...65535)
+        s.issuer = try reader.issuer("OIDC_ISSUER", default: "http://localhost:\(s.port)")
+        s.tokenExpire = try reader.integer("OIDC_TOKEN_EXPIRE", default: s.tokenExpire, in: 1...31_536_000)
+        s.codeExpire = try reader.integer("OIDC_CODE_EXPIRE", default: s.codeExpire, in: 1...3600)
+        s.idTokenExpire = try reader.integer("OIDC_IDTOKEN_EXPIRE", default: s.idTokenExpire, in: 1...31_536_000)
+        s.refreshTokenExpire = try reader.integer("OIDC_REFRESH_TOKEN_EXPIRE", default: s.refreshTokenExpire, in: 1...315_360_000)
+        s.skipConsentExpireDays = try reader.integer("OIDC_SKIP_CONSENT_EXPIRE", default: s.skipConsentExpireDays, in: 0...3650)
+        s.templatesDirectory = reader.string("OIDC_TEMPLATES_DIR")
+        s.poolSize = try reader.integer("GATEHOUSE_DB_POOL_SIZE", default: s.poolSize, in: 0...256)
+        s.poolTimeout = try reader.seconds("GATEHOUSE_DB_POOL_TIMEOUT", default: s.poolTimeout)
+        s.sweepInterval = try reader.integer("OIDC_SWEEP_INTERVAL", default: s.sweepInterval, in: 0...86_400)
+        s.sqlDirectory = reader.string("GATEHOUSE_SQL_DIR") ?? s.sqlDirectory
+        return s
+    }
+
+    /// Whether the issuer is served over https; decides the Secure cookie flag
+    /// and whether plain-http redirect URIs are accepted.
+    public var issuerIsHTTPS: Bool { issuer.lowercased().hasPrefix("https://") }
+}
+
+private struct EnvironmentReader {
+    let environment: [String: String]
+    init(_ environment: [String: String]) { self.environment = environment }
+
+    func string(_ name: String) -> String? {
+        guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+
+    func integer(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text = string(name) else { return value }
+        guard let number = Int(text) else {
+            throw Settings.Invalid(variable: name, reason: "must be a whole number, got '\(text)'")
+        }
+        guard range.contains(number) else {
+            throw Settings.Invalid(variable: name, reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+        }
+        return number
+    }
+
+    func seconds(_ name: String, default value: Double) throws -> Double {
+        guard let text = string(name) else { return value }
+        guard let number = Double(text), number > 0, number <= 600 else {
+            throw Settings.Invalid(variable: name, reason: "must be a number of seconds between 0 and 600, got '\(text)'")
+        }
+        return number
+    }
+
+    func issuer(_ name: String, default value: String) throws -> String {
+        guard let text = string(name) else { return value }
+        // OIDC Core §2: an https URL with scheme and host, no query or fragment.
+        // Plain http is accepted for local development.
+        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(),
+              scheme == "https" || scheme == "http", let host = url.host, !host.isEmpty,
+              url.query == nil, url.fragment == nil
+        else {
+            throw Settings.Invalid(variable: name, reason: "must be an http(s) URL without query or fragment, got '\(text)'")
+        }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// Where users live. GatehouseStore implements it over Postgres.
+public protocol UserStore: Sendable {
+    /// Stores a new user; throws `StoreError.duplicate` when the username is taken.
+    func create(_ user: NewUser) async throws -> User
+    func find(username: String) async throws -> User?
+    func list() async throws -> [User]
+    /// Returns false when there was no such user.
+    func delete(username: String) async throws -> Bool
+    /// Returns false when there was no such user.
+    func setPassword(username: String, to password: String) async throws -> Bool
+    /// The active user whose password matches, or nil. Unknown usernames cost
+    /// the same time as wrong passwords.
+    func authenticate(username: String, password: String) async throws -> User?
+}
+
+/// Where clients live.
+public protocol ClientStore: Sendable {
+    /// Stores a validated registration and returns the client and, for a
+    /// confidential client, its secret, which is not kept and cannot be shown again.
+    func create(_ registration: ClientRegistration) async throws -> (client: Client, secret: String?)
+    func find(clientID: String) async throws -> Client?
+    func list() async throws -> [Client]
+    func delete(clientID: String) async throws -> Bool
+    /// A new secret for a confidential client; the old one stops working at once.
+    func rotateSecret(clientID: String) async throws -> String
+    /// Whether `secret` is the client's current secret (constant-time).
+    func verifySecret(clientID: String, secret: String) async throws -> Bool
+}
+
+/// Errors a store reports in domain terms.
+public enum StoreError: Error, CustomStringConvertible, Equatable {
+    case duplicate(String)
+    case notFound(String)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .duplicate(let what): "\(what) already exists"
+        case .notFound(let what): "\(what) not found"
+        case .invalid(let why): why
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import GatehouseCore
+import PGClient
+
+/// Users in Postgres.
+public struct PGUserStore: UserStore {
+    let pool: WorkerPool
+    let hasher: PasswordHasher
+    let clock: any GatehouseCore.Clock
+
+    public init(pool: WorkerPool, hasher: PasswordHasher = PasswordHasher(), clock: any GatehouseCore.Clock = SystemClock()) {
+        self.pool = pool
+        self.hasher = hasher
+        self.clock = clock
+    }
+
+    static let columns = """
+        id, subject, username, name, given_name, family_name, preferred_username, email, email_verified,
+        phone_number, picture, locale, zoneinfo, is_active, created_at, updated_at, last_login_at
+        """
+
+    public func create(_ newUser: NewUser) async throws -> User {
+        try newUser.validate()
+        let hasher = self.hasher
+        let passwordHash = try await OffThreadWork.run { try hasher.hash(newUser.password) }
+        let p = newUser.profile
+        do {
+            return try await pool.withConnection { conn in
+                let row = try conn.query("""
+                    INSERT INTO users (username, password_hash, name, given_name, family_name, preferred_username,
+                                       email, email_verified, phone_number, picture, locale, zoneinfo)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                    RETURNING \(Self.columns)
+                    """,
+                    [newUser.username, passwordHash, p.name, p.givenName, p.familyName, p.preferredUsername,
+                     p.email, p.emailVerified, p.phoneNumber, p.picture, p.locale, p.zoneinfo]
+                ).rows[0]
+                return try Self.user(from: row)
+            }
+        } catch let error as PGError where error.isUniqueViolation {
+            throw StoreError.duplicate("user '\(newUser.username)'")
+        }
+    }
+
+    public func find(username: String) async throws -> User? {
+        try await pool.withConnection { conn in
+            try conn.query("SELECT \(Self.columns) FROM users WHERE lower(username) = lower($1)", username)
+                .first.map(Self.user(from:))
+        }
+    }
+
+    public func list() async throws -> [User] {
+        try await pool.withConnection { conn in
+            try conn.query("SELECT \(Self.columns) FROM users ORDER BY lower(username)").rows.map(Self.user(from:))
+        }
+    }
+
+    public func delete(username: String) async throws -> Bool {
+        try await pool.withConnection { conn in
+            try conn.query("DELETE FROM users WHERE lower(username) = lower($1)", username).affectedRows > 0
+        }
+    }
+
+    public func setPassword(username: String, to password: String) async throws -> Bool {
+        let hasher = self.hasher
+        let passwordHash = try await OffThreadWork.run { try hasher.hash(password) }
+        return try await pool.withConnection { conn in
+            try conn.query(
+                "UPDATE users SET password_hash = $2, updated_at = now() WHERE lower(username) = lower($1)",
+                username, passwordHash
+            ).affectedRows > 0
+        }
+    }
+
+    public func authenticate(username: String, password: String) async throws -> User? {
+        let found: (User, String)? = try await pool.withConnection { conn in
+            guard let row = try conn.query(
+                "SELECT \(Self.columns), password_hash FROM users WHERE lower(username) = lower($1)", username
+            ).first else { return nil }
+            return (try Self.user(from: row), try row.decode(String.self, column: "password_hash"))
+        }
+        let hasher = self.hasher
+        guard let (user, storedHash) = found, user.isActive else {
+            // Same work as a real check, so timing does not reveal which usernames exist.
+            try await OffThreadWork.run { hasher.burnVerificationTime(password) }
+            return nil
+        }
+        let verification = try await OffThreadWork.run { hasher.verify(password, against: storedHash) }
+        guard verification.matches else { return nil }
+
+        let rehashed: String? = verification.needsRehash
+            ? try await OffThreadWork.run { try hasher.hash(password) }
+            : nil
+        let now = clock.now
+        try await pool.withConnection { conn in
+            if let rehashed {
+                // Only replace the hash we verified, in case the password changed meanwhile.
+                try conn.query(
+                    "UPDATE users SET password_hash = $2, last_login_at = $3 WHERE id = $1 AND password_hash = $4",
+                    user.id, rehashed, now, storedHash
+                )
+            } else {
+                try conn.query("UPDATE users SET last_login_at = $2 WHERE id = $1", user.id, now)
+            }
+        }
+        var signedIn = user
+        signedIn.lastLoginAt = now
+        return signedIn
+    }
+
+    static func user(from row: PGRow) throws -> User {
+        User(
+            id: try row.decode(column: "id"),
+            subject: try row.decode(column: "subject"),
+            username: try row.decode(column: "username"),
+            profile: UserProfile(
+                name: try row.decode(column: "name"),
+                givenName: try row.decode(column: "given_name"),
+                familyName: try row.decode(column: "family_name"),
+                preferredUsername: try row.decode(column: "preferred_username"),
+                email: try row.decode(column: "email"),
+                emailVerified: try row.decode(column: "email_verified"),
+                phoneNumber: try row.decode(column: "phone_number"),
+                picture: try row.decode(column: "picture"),
+                locale: try row.decode(column: "locale"),
+                zoneinfo: try row.decode(column: "zoneinfo")
+            ),
+            isActive: try row.decode(column: "is_active"),
+            createdAt: try row.decode(column: "created_at"),
+            updatedAt: try row.decode(column: "updated_at"),
+            lastLoginAt: try row.decode(column: "last_login_at")
+        )
+    }
+}

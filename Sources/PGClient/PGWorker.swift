@@ -1,0 +1,165 @@
+import Dispatch
+import Logging
+import Synchronization
+
+/// One database worker: a serial queue, the connection only it touches, and
+/// the jobs waiting for it.
+///
+/// `@unchecked Sendable` because `connection`, `retryAt` and `backoff` are
+/// touched only on `queue` (one job at a time), and everything shared with
+/// other threads sits behind `state`'s mutex.
+final class PGWorker: @unchecked Sendable {
+    struct Job: Sendable {
+        let deadline: DispatchTime
+        let run: @Sendable (PGConnection) -> Void
+        let fail: @Sendable (PGError) -> Void
+    }
+
+    private struct State {
+        var jobs: [Job] = []
+        var head = 0
+        var draining = false
+        var running = 0
+        var closed = false
+
+        var waiting: Int { jobs.count - head }
+
+        mutating func popFirst() -> Job? {
+            guard head < jobs.count else { return nil }
+            let job = jobs[head]
+            head += 1
+            if head > 64, head * 2 > jobs.count {
+                jobs.removeFirst(head)
+                head = 0
+            }
+            return job
+        }
+    }
+
+    static let queueKey = DispatchSpecificKey<Int>()
+
+    let index: Int
+    private let configuration: WorkerPool.Configuration
+    private let logger: Logger
+    private let queue: DispatchQueue
+    private let state = Mutex(State())
+
+    // Queue-confined.
+    private var connection: PGConnection?
+    private var retryAt: DispatchTime = .now()
+    private var backoff: Duration
+
+    init(index: Int, configuration: WorkerPool.Configuration, logger: Logger) {
+        self.index = index
+        self.configuration = configuration
+        self.logger = logger
+        self.queue = DispatchQueue(label: "gatehouse.pg.worker.\(index)")
+        queue.setSpecific(key: Self.queueKey, value: index)
+        self.backoff = configuration.reconnectBackoff.initial
+    }
+
+    var load: Int { state.withLock { $0.waiting + $0.running } }
+
+    func enqueue(_ job: Job) {
+        let accepted: Bool
+        let startDrain: Bool
+        (accepted, startDrain) = state.withLock { state in
+            guard !state.closed else { return (false, false) }
+            state.jobs.append(job)
+            let start = !state.draining
+            state.draining = true
+            return (true, start)
+        }
+        guard accepted else { return job.fail(PGError(.poolClosed)) }
+        if startDrain { queue.async { self.drain() } }
+    }
+
+    /// Fails the jobs whose deadline passed while they waited. Runs on the watchdog.
+    func expireOverdueJobs() {
+        let now = DispatchTime.now()
+        let expired: [Job] = state.withLock { state in
+            guard state.waiting > 0, state.jobs[state.head].deadline < now else { return [] }
+            let pending = state.jobs[state.head...]
+            let overdue = pending.filter { $0.deadline < now }
+            state.jobs = pending.filter { $0.deadline >= now }
+            state.head = 0
+            return overdue
+        }
+        // Resume outside the lock: a continuation may run code that enqueues again.
+        for job in expired { job.fail(PGError(.poolTimeout)) }
+    }
+
+    /// Waits for queued work to finish and closes the connection.
+    func close() async {
+        // Jobs already queued still run: they were accepted before the close.
+        state.withLock { $0.closed = true }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            queue.async {
+                self.connection?.close()
+                self.connection = nil
+                done.resume()
+            }
+        }
+    }
+
+    // MARK: - On the worker's queue
+
+    private func drain() {
+        while let job = next() {
+            if job.deadline < DispatchTime.now() {
+                job.fail(PGError(.poolTimeout))
+            } else {
+                do {
+                    let connection = try liveConnection()
+                    job.run(connection)
+                    afterJob(connection)
+                } catch let error as PGError {
+                    job.fail(error)
+                } catch {
+                    job.fail(PGError(.connectionFailed))
+                }
+            }
+            state.withLock { $0.running -= 1 }
+        }
+    }
+
+    private func next() -> Job? {
+        state.withLock { state in
+            guard let job = state.popFirst() else {
+                state.draining = false
+                return nil
+            }
+            state.running += 1
+            return job
+        }
+    }
+
+    /// The open connection, reopened when it broke; fails fast while backing off.
+    private func liveConnection() throws -> PGConnection {
+        if let connection, connection.isHealthy { return connection }
+        if connection != nil {
+            logger.warning("database connection lost; reconnecting", metadata: ["worker": "\(index)"])
+            connection?.close()
+            connection = nil
+        }
+        guard DispatchTime.now() >= retryAt else { throw PGError(.backingOff) }
+        do {
+            let fresh = try PGConnection(conninfo: configuration.conninfo, database: configuration.database)
+            connection = fresh
+            backoff = configuration.reconnectBackoff.initial
+            return fresh
+        } catch let error as PGError {
+            retryAt = DispatchTime.now() + backoff.dispatchInterval
+            logger.error("database connection failed", metadata: [
+                "worker": "\(index)", "error": "\(error)", "retry_in": "\(backoff)",
+            ])
+            backoff = min(backoff * 2, configuration.reconnectBackoff.maximum)
+            throw error
+        }
+    }
+
+    /// Leaves the connection idle and outside any transaction for the next job.
+    private func afterJob(_ connection: PGConnection) {
+        connection.rollbackIfNeeded()
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import GatehouseCore
+import GatehouseStore
+import Logging
+import PGClient
+
+/// What every database command needs: settings and a small worker pool.
+struct CommandContext {
+    let settings: Settings
+    let pool: WorkerPool
+
+    /// Loads settings and connects; closes the pool after `body`, even when it throws.
+    static func with<T>(poolSize: Int = 1, _ body: (CommandContext) async throws -> T) async throws -> T {
+        let settings = try Settings.load()
+        var logger = Logger(label: "gatehouse")
+        logger.logLevel = .critical  // the CLI reports failures itself, in one line
+        let pool = WorkerPool(
+            configuration: .init(conninfo: settings.databaseURL, size: poolSize,
+                                 acquireTimeout: .seconds(settings.poolTimeout)),
+            logger: logger
+        )
+        do {
+            try await pool.connectAll()
+            let result = try await body(CommandContext(settings: settings, pool: pool))
+            await pool.shutdown()
+            return result
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+    }
+
+    var users: PGUserStore { PGUserStore(pool: pool) }
+    var clients: PGClientStore { PGClientStore(pool: pool) }
+}
+
+/// Writes a line to stderr (warnings that must not mix with parseable stdout).
+func printWarning(_ text: String) {
+    FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseStore
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Create, list and delete users; set passwords.",
+        subcommands: [Create.self, List.self, SetPassword.self, Delete.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a user.")
+
+        @Option var username: String
+        @Option var email: String?
+        @Option(name: .customLong("given-name")) var givenName: String?
+        @Option(name: .customLong("family-name")) var familyName: String?
+        @Flag(name: .customLong("password-stdin"), help: "Read the password from the first line of standard input.")
+        var passwordStdin = false
+        @Option(help: "The password (visible to other users of this machine; prefer --password-stdin).")
+        var password: String?
+
+        func validate() throws {
+            if passwordStdin == (password != nil) {
+                throw ValidationError("give exactly one of --password-stdin and --password")
+            }
+        }
+
+        func run() async throws {
+            let secret = try password ?? readPasswordFromStdin()
+            if password != nil { printWarning("--password is visible in the process list; prefer --password-stdin") }
+            let name = [givenName, familyName].compactMap { $0 }.joined(separator: " ")
+            let newUser = NewUser(username: username, password: secret, profile: UserProfile(
+                name: name.isEmpty ? nil : name, givenName: givenName, familyName: familyName,
+                preferredUsername: username, email: email
+            ))
+            try newUser.validate()
+            let user = try await CommandContext.with { try await $0.users.create(newUser) }
+            print("created user \(user.username) (sub \(user.subject.uuidString.lowercased()))")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.")
+
+        func run() async throws {
+            let users = try await CommandContext.with { try await $0.users.list() }
+            print(["USERNAME", "EMAIL", "NAME", "ACTIVE", "LAST LOGIN"].joined(separator: "\t"))
+            for user in users {
+                print([user.username, user.profile.email ?? "-", user.profile.name ?? "-",
+                       user.isActive ? "yes" : "no",
+                       user.lastLoginAt.map { ISO8601DateFormatter().string(from: $0) } ?? "never"]
+                    .joined(separator: "\t"))
+            }
+        }
+    }
+
+    struct SetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set-password", abstract: "Set a user's password.")
+
+        @Argument var username: String
+        @Flag(name: .customLong("password-stdin"), help: "Read the password from the first line of standard input.")
+        var passwordStdin = false
+
+        func validate() throws {
+            guard passwordStdin else { throw ValidationError("--password-stdin is required") }
+        }
+
+        func run() async throws {
+            let secret = try readPasswordFromStdin()
+            let found = try await CommandContext.with { try await $0.users.setPassword(username: username, to: secret) }
+            guard found else { throw StoreError.notFound("user '\(username)'") }
+            print("password set for \(username)")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a user and everything issued to them.")
+
+        @Argument var username: String
+
+        func run() async throws {
+            let found = try await CommandContext.with { try await $0.users.delete(username: username) }
+            guard found else { throw StoreError.notFound("user '\(username)'") }
+            print("deleted user \(username)")
+        }
+    }
+}
+
+/// The first line of standard input, without its line ending.
+func readPasswordFromStdin() throws -> String {
+    guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+        throw CLIError("no password on standard input")
+    }
+    return line.hasSuffix("\r") ? String(line.dropLast()) : line
+}

@@ -1,0 +1,54 @@
+import GatehouseCore
+import Testing
+
+@Suite("Passwords are hashed with scrypt in PHC format")
+struct PasswordHasherTests {
+    let hasher = PasswordHasher(parameters: .fastForTests)
+
+    @Test("a hash verifies its password and no other")
+    func verifies() throws {
+        let hash = try hasher.hash("correct horse")
+        #expect(hasher.verify("correct horse", against: hash) == .init(matches: true, needsRehash: false))
+        #expect(hasher.verify("correct horsE", against: hash).matches == false)
+    }
+
+    @Test("the hash is a PHC string carrying its parameters and a random salt")
+    func phcFormat() throws {
+        let a = try hasher.hash("pw")
+        let b = try hasher.hash("pw")
+        #expect(a.hasPrefix("$scrypt$ln=4,r=1,p=1$"))
+        #expect(a.split(separator: "$").count == 4)
+        #expect(a != b)  // fresh salt each time
+        #expect(!a.contains("pw$") && !a.hasSuffix("pw"))
+    }
+
+    @Test("a hash made with other parameters still verifies and asks to be rehashed")
+    func rehashWhenParametersChange() throws {
+        let old = try PasswordHasher(parameters: .init(logN: 5, r: 1, p: 1)).hash("pw")
+        let result = hasher.verify("pw", against: old)
+        #expect(result.matches)
+        #expect(result.needsRehash)
+        #expect(hasher.verify("wrong", against: old).needsRehash == false)
+    }
+
+    @Test("the standard parameters are scrypt N=2^15, r=8, p=1")
+    func standardParameters() throws {
+        let hash = try PasswordHasher().hash("pw")
+        #expect(hash.hasPrefix("$scrypt$ln=15,r=8,p=1$"))
+        #expect(PasswordHasher().verify("pw", against: hash).matches)
+    }
+
+    @Test("malformed stored hashes never match")
+    func malformed() {
+        for stored in ["", "plain", "$scrypt$ln=4,r=1,p=1$$", "$scrypt$ln=99,r=1,p=1$AAAA$AAAA", "$bcrypt$x$y$z"] {
+            #expect(hasher.verify("pw", against: stored).matches == false)
+        }
+    }
+
+    @Test("empty and over-long passwords are refused")
+    func refusedPasswords() {
+        #expect(throws: PasswordHasher.Failure.emptyPassword) { try hasher.hash("") }
+        #expect(throws: PasswordHasher.Failure.passwordTooLong) { try hasher.hash(String(repeating: "a", count: 1025)) }
+        #expect(hasher.verify("", against: (try? hasher.hash("x")) ?? "").matches == false)
+    }
+}

@@ -1,0 +1,48 @@
+import GatehouseCore
+import Testing
+
+@Suite("Settings come from the environment and bad values stop the start")
+struct SettingsTests {
+    @Test("defaults match django-oidc-provider's")
+    func defaults() throws {
+        let s = try Settings.load(from: [:])
+        #expect(s.tokenExpire == 3600)
+        #expect(s.codeExpire == 600)
+        #expect(s.idTokenExpire == 600)
+        #expect(s.port == 8000)
+        #expect(s.issuer == "http://localhost:8000")
+        #expect(s.databaseURL == nil)
+        #expect(s.sweepInterval == 300)
+    }
+
+    @Test("values are read by their django-oidc-provider names")
+    func reads() throws {
+        let s = try Settings.load(from: [
+            "OIDC_TOKEN_EXPIRE": "60", "OIDC_ISSUER": "https://id.example.com/", "PORT": "9000",
+            "DATABASE_URL": "postgresql:///x", "OIDC_SKIP_CONSENT_EXPIRE": "7", "GATEHOUSE_SQL_DIR": "/srv/sql",
+        ])
+        #expect(s.tokenExpire == 60)
+        #expect(s.issuer == "https://id.example.com")
+        #expect(s.issuerIsHTTPS)
+        #expect(s.port == 9000)
+        #expect(s.databaseURL == "postgresql:///x")
+        #expect(s.skipConsentExpireDays == 7)
+        #expect(s.sqlDirectory == "/srv/sql")
+    }
+
+    @Test("a bad value is refused with a message naming the variable")
+    func badValues() {
+        for (name, value) in [("OIDC_TOKEN_EXPIRE", "soon"), ("OIDC_TOKEN_EXPIRE", "-5"), ("PORT", "70000"),
+                              ("OIDC_ISSUER", "ftp://x"), ("OIDC_ISSUER", "https://x/?q=1")] {
+            do {
+                _ = try Settings.load(from: [name: value])
+                Issue.record("\(name)=\(value) was accepted")
+            } catch let error as Settings.Invalid {
+                #expect(error.variable == name)
+                #expect(error.description.hasPrefix(name))
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import PGClient
+import TestSupport
+import Testing
+
+@Suite("Errors carry SQLSTATE without leaking values; transactions roll back")
+struct ErrorAndTransactionTests {
+    let db: TestDatabase
+
+    init() async throws {
+        db = try await TestDatabase.create(migrated: false)
+        try db.connect().executeScript("CREATE TABLE items (name text PRIMARY KEY)")
+    }
+
+    @Test("a unique violation is recognisable and names its constraint")
+    func uniqueViolation() throws {
+        let conn = try db.connect()
+        try conn.query("INSERT INTO items VALUES ($1)", "one")
+        do {
+            try conn.query("INSERT INTO items VALUES ($1)", "one")
+            Issue.record("expected a unique violation")
+        } catch let error as PGError {
+            #expect(error.isUniqueViolation)
+            #expect(!error.isSerializationFailure)
+            #expect(error.sqlState == .uniqueViolation)
+            #expect(error.constraint == "items_pkey")
+            #expect(!error.isUnavailable)
+        }
+    }
+
+    @Test("a serialization failure is recognisable")
+    func serializationFailure() throws {
+        let conn = try db.connect()
+        #expect {
+            try conn.executeScript("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'serialization_failure'; END $$")
+        } throws: { error in
+            guard let error = error as? PGError else { return false }
+            return error.isSerializationFailure && !error.isUniqueViolation && error.sqlState?.rawValue == "40001"
+        }
+    }
+
+    @Test("an error's description never contains the bound values")
+    func descriptionHidesParameters() throws {
+        let conn = try db.connect()
+        let secret = "tok-SUPER-SECRET-1234"
+        do {
+            try conn.query("SELECT $1::uuid", secret)
+            Issue.record("expected invalid input syntax")
+        } catch let error as PGError {
+            #expect(error.sqlState?.rawValue == "22P02")
+            #expect(!error.description.contains(secret))
+            #expect(!"\(error)".contains(secret))
+            #expect(!String(describing: error).contains(secret))
+        }
+    }
+
+    @Test("a transaction whose body throws leaves nothing behind")
+    func throwingTransactionRollsBack() throws {
+        let conn = try db.connect()
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try conn.transaction { c in
+                try c.query("INSERT INTO items VALUES ($1)", "rolled-back")
+                throw Boom()
+            }
+        }
+        let count = try conn.query("SELECT count(*) FROM items WHERE name = $1", "rolled-back").first?.decode(Int.self, at: 0)
+        #expect(count == 0)
+        // And the connection is usable afterwards, outside any transaction.
+        try conn.query("INSERT INTO items VALUES ($1)", "after")
+        #expect(try conn.query("SELECT count(*) FROM items WHERE name = 'after'").first?.decode(Int.self, at: 0) == 1)
+    }
+
+    @Test("a transaction that completes commits")
+    func transactionCommits() throws {
+        let conn = try db.connect()
+        try conn.transaction { c in _ = try c.query("INSERT INTO items VALUES ($1)", "committed") }
+        let other = try db.connect()
+        #expect(try other.query("SELECT count(*) FROM items WHERE name = 'committed'").first?.decode(Int.self, at: 0) == 1)
+    }
+
+    @Test("a failed statement inside a pool transaction rolls back the statements before it")
+    func poolTransactionRollsBackOnServerError() async throws {
+        let pool = db.makePool(size: 1)
+        await #expect(throws: PGError.self) {
+            try await pool.transaction { c in
+                try c.query("INSERT INTO items VALUES ($1)", "pool-first")
+                try c.query("INSERT INTO items VALUES ($1)", "pool-first")
+            }
+        }
+        let count = try await pool.withConnection { c in
+            try c.query("SELECT count(*) FROM items WHERE name = 'pool-first'").first!.decode(Int.self, at: 0)
+        }
+        #expect(count == 0)
+        await pool.shutdown()
+    }
+}
