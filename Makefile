@@ -1,0 +1,27 @@
+# Gatehouse: `make run` to serve locally, `make test` to run every test.
+SWIFT ?= swift
+
+.DEFAULT_GOAL := help
+.PHONY: help build run test migrate db-stop
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+build: ## Build the gatehouse binary (debug)
+	@scripts/ensure-deps.sh
+	$(SWIFT) build
+
+run: ## Serve on http://localhost:8000 (starts a local Postgres under .data/ when DATABASE_URL is unset)
+	@scripts/dev-run.sh serve
+
+migrate: ## Apply migrations (to the local Postgres when DATABASE_URL is unset)
+	@scripts/dev-run.sh migrate
+
+test: ## Build and run every test against a throwaway Postgres
+	@scripts/ensure-deps.sh
+	$(SWIFT) build --build-tests
+	GATEHOUSE_BIN="$$($(SWIFT) build --show-bin-path)/gatehouse" \
+		scripts/with-test-postgres.sh $(SWIFT) test --skip-build
+
+db-stop: ## Stop the local Postgres that `make run` started
+	@scripts/pg-cluster.sh stop "$(CURDIR)/.data/postgres"
