@@ -31,6 +31,13 @@ fi
 
 if [ "$mode" = migrate ]; then exit 0; fi
 
+# A stable secret for the local server, kept with its database.
+if $local_cluster && [ -z "${GATEHOUSE_SECRET_KEY:-}" ]; then
+  if [ ! -f .data/secret-key ]; then (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n' >.data/secret-key); fi
+  GATEHOUSE_SECRET_KEY=$(cat .data/secret-key)
+  export GATEHOUSE_SECRET_KEY
+fi
+
 credentials=.data/demo-credentials.txt
 if $local_cluster && [ ! -f "$credentials" ]; then
   password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')

@@ -29,11 +29,26 @@ public struct Settings: Sendable, Equatable {
     public var sweepInterval: Int
     /// Where the numbered migration files are.
     public var sqlDirectory: String
+    /// Seals signing keys at rest and keys CSRF tokens (`GATEHOUSE_SECRET_KEY`).
+    public var secretKey: String?
+    /// Whether `code_challenge_method=plain` is accepted (`OIDC_PKCE_ALLOW_PLAIN`).
+    public var allowPlainPKCE: Bool
+    /// Browser session lifetime in seconds (`OIDC_SESSION_EXPIRE`).
+    public var sessionExpire: Int
+    /// Failed logins per username or address before a pause (`OIDC_LOGIN_MAX_FAILURES`).
+    public var loginMaxFailures: Int
+    /// Seconds a throttled username or address waits (`OIDC_LOGIN_LOCKOUT`).
+    public var loginLockout: Int
 
     public struct Invalid: Error, CustomStringConvertible, Equatable {
         public let variable: String
         public let reason: String
         public var description: String { "\(variable) \(reason)" }
+
+        public init(variable: String, reason: String) {
+            self.variable = variable
+            self.reason = reason
+        }
     }
 
     public static let defaults = Settings(
@@ -49,7 +64,12 @@ public struct Settings: Sendable, Equatable {
         poolSize: 0,
         poolTimeout: 5,
         sweepInterval: 300,
-        sqlDirectory: "sql"
+        sqlDirectory: "sql",
+        secretKey: nil,
+        allowPlainPKCE: false,
+        sessionExpire: 86_400,
+        loginMaxFailures: 5,
+        loginLockout: 60
     )
 
     /// Reads and validates the settings.
@@ -70,6 +90,14 @@ public struct Settings: Sendable, Equatable {
         s.poolTimeout = try reader.seconds("GATEHOUSE_DB_POOL_TIMEOUT", default: s.poolTimeout)
         s.sweepInterval = try reader.integer("OIDC_SWEEP_INTERVAL", default: s.sweepInterval, in: 0...86_400)
         s.sqlDirectory = reader.string("GATEHOUSE_SQL_DIR") ?? s.sqlDirectory
+        s.secretKey = reader.string("GATEHOUSE_SECRET_KEY")
+        if let key = s.secretKey, key.utf8.count < 32 {
+            throw Invalid(variable: "GATEHOUSE_SECRET_KEY", reason: "must be at least 32 characters of random data")
+        }
+        s.allowPlainPKCE = try reader.boolean("OIDC_PKCE_ALLOW_PLAIN", default: s.allowPlainPKCE)
+        s.sessionExpire = try reader.integer("OIDC_SESSION_EXPIRE", default: s.sessionExpire, in: 60...31_536_000)
+        s.loginMaxFailures = try reader.integer("OIDC_LOGIN_MAX_FAILURES", default: s.loginMaxFailures, in: 1...1000)
+        s.loginLockout = try reader.integer("OIDC_LOGIN_LOCKOUT", default: s.loginLockout, in: 1...86_400)
         return s
     }
 
@@ -96,6 +124,15 @@ private struct EnvironmentReader {
             throw Settings.Invalid(variable: name, reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
         }
         return number
+    }
+
+    func boolean(_ name: String, default value: Bool) throws -> Bool {
+        guard let text = string(name)?.lowercased() else { return value }
+        switch text {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw Settings.Invalid(variable: name, reason: "must be true or false, got '\(text)'")
+        }
     }
 
     func seconds(_ name: String, default value: Double) throws -> Double {

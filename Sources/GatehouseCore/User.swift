@@ -34,13 +34,17 @@ public struct UserProfile: Sendable, Equatable {
     public var email: String?
     public var emailVerified: Bool = false
     public var phoneNumber: String?
+    public var phoneNumberVerified: Bool = false
+    /// OIDC Core §5.1.1 address fields (formatted, street_address, locality, …).
+    public var address: [String: String]?
     public var picture: String?
     public var locale: String?
     public var zoneinfo: String?
 
     public init(name: String? = nil, givenName: String? = nil, familyName: String? = nil,
                 preferredUsername: String? = nil, email: String? = nil, emailVerified: Bool = false,
-                phoneNumber: String? = nil, picture: String? = nil, locale: String? = nil, zoneinfo: String? = nil) {
+                phoneNumber: String? = nil, phoneNumberVerified: Bool = false, address: [String: String]? = nil,
+                picture: String? = nil, locale: String? = nil, zoneinfo: String? = nil) {
         self.name = name
         self.givenName = givenName
         self.familyName = familyName
@@ -48,6 +52,8 @@ public struct UserProfile: Sendable, Equatable {
         self.email = email
         self.emailVerified = emailVerified
         self.phoneNumber = phoneNumber
+        self.phoneNumberVerified = phoneNumberVerified
+        self.address = address
         self.picture = picture
         self.locale = locale
         self.zoneinfo = zoneinfo

@@ -1,4 +1,5 @@
 import GatehouseCore
+import HTTPTypes
 import Hummingbird
 import Logging
 import PGClient
@@ -6,20 +7,32 @@ import PGClient
 /// Builds the HTTP application.
 public enum GatehouseServer {
     public static func makeApplication(
-        settings: Settings,
-        pool: WorkerPool,
+        dependencies: ServerDependencies,
         host: String = "0.0.0.0",
         logger: Logger = Logger(label: "gatehouse")
     ) -> some ApplicationProtocol {
         Application(
-            router: makeRouter(pool: pool),
-            configuration: .init(address: .hostname(host, port: settings.port), serverName: "Gatehouse"),
+            router: makeRouter(dependencies: dependencies),
+            configuration: .init(address: .hostname(host, port: dependencies.settings.port), serverName: "Gatehouse"),
             logger: logger
         )
     }
 
-    public static func makeRouter(pool: WorkerPool) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func makeRouter(dependencies deps: ServerDependencies) -> Router<GatehouseRequestContext> {
+        let router = Router(context: GatehouseRequestContext.self)
+        router.add(middleware: ErrorMappingMiddleware(pages: deps.pages))
+        HealthController(pool: deps.pool).register(on: router)
+        AuthorizeController(deps: deps).register(on: router)
+        TokenController(deps: deps).register(on: router)
+        UserInfoController(deps: deps).register(on: router)
+        DiscoveryController(deps: deps).register(on: router)
+        EndSessionController(deps: deps).register(on: router)
+        return router
+    }
+
+    /// Only the health routes, for processes that serve nothing else.
+    public static func makeHealthRouter(pool: WorkerPool) -> Router<GatehouseRequestContext> {
+        let router = Router(context: GatehouseRequestContext.self)
         HealthController(pool: pool).register(on: router)
         return router
     }

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import PGClient
 
@@ -5,7 +6,7 @@ import PGClient
 struct HealthController {
     let pool: WorkerPool
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<GatehouseRequestContext>) {
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         router.get("/readyz") { _, _ in
             do {

@@ -14,10 +14,14 @@ public struct PGUserStore: UserStore {
         self.clock = clock
     }
 
-    static let columns = """
-        id, subject, username, name, given_name, family_name, preferred_username, email, email_verified,
-        phone_number, picture, locale, zoneinfo, is_active, created_at, updated_at, last_login_at
-        """
+    static let columnNames = [
+        "id", "subject", "username", "name", "given_name", "family_name", "preferred_username", "email",
+        "email_verified", "phone_number", "phone_number_verified", "address", "picture", "locale", "zoneinfo",
+        "is_active", "created_at", "updated_at", "last_login_at",
+    ]
+    static let columns = columnNames.joined(separator: ", ")
+    /// The same columns qualified with the alias `u`, for joins.
+    static let prefixedColumns = columnNames.map { "u.\($0)" }.joined(separator: ", ")
 
     public func create(_ newUser: NewUser) async throws -> User {
         try newUser.validate()
@@ -121,6 +125,8 @@ public struct PGUserStore: UserStore {
                 email: try row.decode(column: "email"),
                 emailVerified: try row.decode(column: "email_verified"),
                 phoneNumber: try row.decode(column: "phone_number"),
+                phoneNumberVerified: try row.decode(column: "phone_number_verified"),
+                address: try row.decode(PGJSON?.self, column: "address").map { try $0.decode([String: String].self) },
                 picture: try row.decode(column: "picture"),
                 locale: try row.decode(column: "locale"),
                 zoneinfo: try row.decode(column: "zoneinfo")

@@ -16,7 +16,7 @@ struct CLIError: Error, CustomStringConvertible {
             text = error.isUnavailable ? "cannot reach the database: \(error)" : "\(error)"
         case is CLIError, is StoreError, is MigrationError, is Settings.Invalid,
              is ClientRegistration.Invalid, is RedirectURIPolicy.Violation,
-             is NewUser.Invalid, is PasswordHasher.Failure:
+             is NewUser.Invalid, is PasswordHasher.Failure, is SecretBox.Failure:
             text = "\(error)"
         default:
             let parsed = Gatehouse.message(for: error)

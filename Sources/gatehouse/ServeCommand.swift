@@ -26,15 +26,11 @@ struct ServeCommand: AsyncParsableCommand {
         )
         do {
             try await pool.connectAll()
-        } catch {
-            await pool.shutdown()
-            throw error
-        }
-        let app = GatehouseServer.makeApplication(
-            settings: settings, pool: pool, host: host, logger: logger
-        )
-        logger.info("serving", metadata: ["issuer": "\(settings.issuer)", "port": "\(settings.port)", "pool": "\(pool.configuration.size)"])
-        do {
+            let dependencies = try await ServerDependencies.live(settings: settings, pool: pool)
+            let app = GatehouseServer.makeApplication(dependencies: dependencies, host: host, logger: logger)
+            logger.info("serving", metadata: [
+                "issuer": "\(settings.issuer)", "port": "\(settings.port)", "pool": "\(pool.configuration.size)",
+            ])
             try await app.runService()
         } catch {
             await pool.shutdown()

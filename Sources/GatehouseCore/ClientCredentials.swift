@@ -1,0 +1,61 @@
+import Foundation
+
+/// How a client identified itself at the token endpoint (RFC 6749 §2.3.1).
+public struct ClientCredentials: Sendable, Equatable {
+    public enum Method: String, Sendable { case basic = "client_secret_basic", post = "client_secret_post", none }
+
+    public let clientID: String
+    public let secret: String?
+    public let method: Method
+
+    /// Reads HTTP Basic credentials or the client_id/client_secret body
+    /// parameters. Using both at once is an error (RFC 6749 §2.3: "MUST NOT
+    /// use more than one authentication method in each request").
+    public static func from(authorization: String?, body: FormParameters) throws -> ClientCredentials {
+        let bodyID = body.value("client_id")
+        let bodySecret = body.value("client_secret")
+        if let authorization, authorization.lowercased().hasPrefix("basic ") {
+            if bodySecret != nil {
+                throw OAuthError.invalidRequest("use one client authentication method, not both")
+            }
+            let encoded = authorization.dropFirst(6).trimmingCharacters(in: .whitespaces)
+            guard let data = Data(base64Encoded: encoded), let pair = String(data: data, encoding: .utf8),
+                  let colon = pair.firstIndex(of: ":")
+            else { throw OAuthError.invalidClient("malformed Basic credentials") }
+            // Both halves are form-urlencoded before base64 (RFC 6749 §2.3.1).
+            guard let id = FormParameters.decode(pair[..<colon]),
+                  let secret = FormParameters.decode(pair[pair.index(after: colon)...]), !id.isEmpty
+            else { throw OAuthError.invalidClient("malformed Basic credentials") }
+            if let bodyID, bodyID != id {
+                throw OAuthError.invalidRequest("client_id in the body differs from the Basic credentials")
+            }
+            return ClientCredentials(clientID: id, secret: secret, method: .basic)
+        }
+        guard let id = bodyID else { throw OAuthError.invalidClient("client authentication is missing") }
+        return ClientCredentials(clientID: id, secret: bodySecret, method: bodySecret == nil ? .none : .post)
+    }
+}
+
+/// Where a bearer token came from (RFC 6750 §2).
+public enum BearerToken {
+    /// The token in `Authorization: Bearer`, the form body or the query
+    /// (`?access_token=`, kept for django-oidc-provider compatibility).
+    /// More than one method at once is invalid_request (RFC 6750 §2).
+    public static func extract(authorization: String?, body: FormParameters?, query: FormParameters) throws -> String? {
+        var found: [String] = []
+        if let authorization {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                found.append(parts[1].trimmingCharacters(in: .whitespaces))
+            } else if parts.first?.lowercased() == "bearer" {
+                throw OAuthError.invalidRequest("the Bearer authorization header is empty")
+            }
+        }
+        for source in [body, query].compactMap({ $0 }) {
+            if source.repeated.contains("access_token") { throw OAuthError.invalidRequest("access_token is repeated") }
+            if let token = source.value("access_token") { found.append(token) }
+        }
+        guard found.count <= 1 else { throw OAuthError.invalidRequest("send the access token one way only") }
+        return found.first
+    }
+}

@@ -1,0 +1,38 @@
+/// Scope values (RFC 6749 §3.3), in the order first given, without repeats.
+public struct Scopes: Sendable, Equatable, CustomStringConvertible {
+    public let values: [String]
+
+    public init(_ values: [String]) {
+        var seen = Set<String>()
+        self.values = values.filter { seen.insert($0).inserted }
+    }
+
+    /// Parses a space-delimited `scope` parameter; nil when a value is not a scope-token.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard parts.allSatisfy(ClientRegistration.isScopeToken) else { return nil }
+        self.init(parts)
+    }
+
+    public var description: String { values.joined(separator: " ") }
+    public var isEmpty: Bool { values.isEmpty }
+    public func contains(_ scope: String) -> Bool { values.contains(scope) }
+    public func isSubset(of other: Scopes) -> Bool { values.allSatisfy(other.values.contains) }
+
+    /// Only the scopes that `allowed` also has.
+    public func intersection(_ allowed: [String]) -> Scopes { Scopes(values.filter(allowed.contains)) }
+
+    /// Plain-words descriptions for the consent page.
+    public var descriptions: [String] {
+        values.compactMap { Self.plainWords[$0] ?? "Use “\($0)”" }
+    }
+
+    static let plainWords: [String: String] = [
+        "openid": "Confirm who you are (your account identifier)",
+        "profile": "See your name, username, picture, locale and time zone",
+        "email": "See your email address and whether it is verified",
+        "phone": "See your phone number and whether it is verified",
+        "address": "See your postal address",
+        "offline_access": "Stay signed in to the application when you are away",
+    ]
+}

@@ -1,0 +1,77 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+
+/// `/.well-known/openid-configuration` (OIDC Discovery §3) and `/jwks`.
+/// Both documents are serialised once.
+struct DiscoveryController {
+    let discoveryJSON: ByteBuffer
+    let jwksJSON: ByteBuffer
+
+    init(deps: ServerDependencies) {
+        let issuer = deps.settings.issuer
+        let document: [String: DiscoveryValue] = [
+            "issuer": .string(issuer),
+            "authorization_endpoint": .string(issuer + "/authorize"),
+            "token_endpoint": .string(issuer + "/token"),
+            "userinfo_endpoint": .string(issuer + "/userinfo"),
+            "jwks_uri": .string(issuer + "/jwks"),
+            "end_session_endpoint": .string(issuer + "/end-session"),
+            "scopes_supported": .strings(ClientRegistration.defaultScopes),
+            "claims_supported": .strings(UserClaims.supported + ["iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash"]),
+            "response_types_supported": .strings(["code"]),
+            "response_modes_supported": .strings(["query"]),
+            "grant_types_supported": .strings(ClientRegistration.supportedGrantTypes),
+            "subject_types_supported": .strings(["public"]),
+            "id_token_signing_alg_values_supported": .strings(["RS256"]),
+            "token_endpoint_auth_methods_supported": .strings(["client_secret_basic", "client_secret_post", "none"]),
+            "code_challenge_methods_supported": .strings(deps.settings.allowPlainPKCE ? ["S256", "plain"] : ["S256"]),
+            "prompt_values_supported": .strings(["none", "login", "consent", "select_account"]),
+            "claims_parameter_supported": .bool(false),
+            "request_parameter_supported": .bool(false),
+            "request_uri_parameter_supported": .bool(false),
+            "authorization_response_iss_parameter_supported": .bool(true),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        discoveryJSON = ByteBuffer(bytes: (try? encoder.encode(document)) ?? Data())
+        jwksJSON = ByteBuffer(string: deps.signer.jwksJSON)
+    }
+
+    func register(on router: Router<GatehouseRequestContext>) {
+        // Hummingbird matches the path with and without a trailing slash.
+        for path in ["/.well-known/openid-configuration"] {
+            router.get(RouterPath(path)) { _, _ in document(discoveryJSON) }
+            router.on(RouterPath(path), method: .options) { _, _ in CORS.preflight(methods: "GET") }
+        }
+        // Hummingbird matches the path with and without a trailing slash.
+        for path in ["/jwks"] {
+            router.get(RouterPath(path)) { _, _ in document(jwksJSON, contentType: "application/jwk-set+json") }
+            router.on(RouterPath(path), method: .options) { _, _ in CORS.preflight(methods: "GET") }
+        }
+    }
+
+    private func document(_ body: ByteBuffer, contentType: String = "application/json") -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.accessControlAllowOrigin] = "*"
+        headers[.cacheControl] = "public, max-age=300"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+}
+
+enum DiscoveryValue: Encodable {
+    case string(String)
+    case strings([String])
+    case bool(Bool)
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .string(let s): try c.encode(s)
+        case .strings(let s): try c.encode(s)
+        case .bool(let b): try c.encode(b)
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+
+/// Response builders shared by the endpoints.
+enum HTTPResponses {
+    static let noStore: [(HTTPField.Name, String)] = [(.cacheControl, "no-store"), (HTTPField.Name("Pragma")!, "no-cache")]
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok,
+                                   headers extra: [(HTTPField.Name, String)] = []) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        for (name, value) in extra { headers.append(HTTPField(name: name, value: value)) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    struct ErrorBody: Encodable {
+        let error: String
+        let error_description: String
+    }
+
+    /// RFC 6749 §5.2 error response.
+    static func oauthError(_ error: OAuthError, headers: [(HTTPField.Name, String)] = []) -> Response {
+        json(ErrorBody(error: error.code, error_description: error.errorDescription),
+             status: .init(code: error.status), headers: headers)
+    }
+
+    /// A 302 to `location` (RFC 6749 §4.1.2 uses 302; never 307, which would re-post the form).
+    static func redirect(_ location: String, status: HTTPResponse.Status = .found,
+                         headers extra: [(HTTPField.Name, String)] = []) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        headers[.cacheControl] = "no-store"
+        for (name, value) in extra { headers.append(HTTPField(name: name, value: value)) }
+        return Response(status: status, headers: headers)
+    }
+
+    /// Quotes a value for a `WWW-Authenticate` auth-param (RFC 7235 §2.2).
+    static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
+
+extension HTTPField.Name {
+    static let wwwAuthenticate = HTTPField.Name("WWW-Authenticate")!
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+    static let contentSecurityPolicy = HTTPField.Name("Content-Security-Policy")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+    static let retryAfter = HTTPField.Name("Retry-After")!
+}
+
+extension Request {
+    /// The query string's parameters; nil when its encoding is malformed.
+    var queryParameters: FormParameters? {
+        FormParameters(encoded: uri.query ?? "")
+    }
+
+    /// The form body's parameters; nil when the encoding is malformed.
+    /// Throws 413 when the body exceeds the context's limit.
+    mutating func formParameters(limit: Int) async throws -> FormParameters? {
+        let buffer = try await collectBody(upTo: limit)
+        return FormParameters(encoded: String(buffer: buffer))
+    }
+
+    var isFormEncoded: Bool {
+        headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") ?? false
+    }
+
+    /// One cookie's value from the `Cookie` header.
+    func cookie(_ name: String) -> String? {
+        for header in headers[values: .cookie] {
+            for part in header.split(separator: ";") {
+                let pair = part.split(separator: "=", maxSplits: 1)
+                if pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces) == name {
+                    return pair[1].trimmingCharacters(in: .whitespaces)
+                }
+            }
+        }
+        return nil
+    }
+}

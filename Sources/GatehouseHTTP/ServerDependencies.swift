@@ -1,0 +1,65 @@
+import Crypto
+import Foundation
+import GatehouseCore
+import GatehouseStore
+import PGClient
+
+/// Everything the endpoints use, built once at start and shared.
+public struct ServerDependencies: Sendable {
+    public let settings: Settings
+    public let clock: any GatehouseCore.Clock
+    public let pool: WorkerPool
+    public let users: any UserStore
+    public let clients: any ClientStore
+    public let grants: any GrantStore
+    public let sessions: any SessionStore
+    public let consents: any ConsentStore
+    public let throttle: any LoginThrottle
+    public let signer: IDTokenSigner
+    public let pages: PageRenderer
+    let csrfKey: SymmetricKey
+
+    /// Wires the Postgres stores, loads (or on first start creates) the
+    /// signing key, and loads the templates.
+    public static func live(
+        settings: Settings, pool: WorkerPool, clock: any GatehouseCore.Clock = SystemClock(),
+        passwordHasher: PasswordHasher = PasswordHasher()
+    ) async throws -> ServerDependencies {
+        guard let secret = settings.secretKey else {
+            throw Settings.Invalid(variable: "GATEHOUSE_SECRET_KEY",
+                                   reason: "is required to serve: 32 or more random characters (e.g. `openssl rand -base64 48`)")
+        }
+        let box = try SecretBox(secret: secret)
+        let keyStore = PGSigningKeyStore(pool: pool)
+        try await keyStore.ensureActiveKey(algorithm: "RS256") { try SigningKeyMaterial.generateRS256(sealingWith: box) }
+        let signer = try await IDTokenSigner(storedKeys: try await keyStore.publishedKeys(), box: box)
+        return ServerDependencies(
+            settings: settings, clock: clock, pool: pool,
+            users: PGUserStore(pool: pool, hasher: passwordHasher, clock: clock),
+            clients: PGClientStore(pool: pool),
+            grants: PGGrantStore(pool: pool),
+            sessions: PGSessionStore(pool: pool),
+            consents: PGConsentStore(pool: pool),
+            throttle: PGLoginThrottle(pool: pool),
+            signer: signer,
+            pages: try await PageRenderer(overridesDirectory: settings.templatesDirectory, secureCookies: settings.issuerIsHTTPS),
+            csrfKey: box.derivedKey(for: "csrf")
+        )
+    }
+
+    /// The CSRF token bound to a browser session: an HMAC of its id, so it
+    /// needs no storage and cannot be computed without the server's secret.
+    func csrfToken(for sessionID: String) -> String {
+        Base64URL.encode(HMAC<SHA256>.authenticationCode(for: Data(sessionID.utf8), using: csrfKey))
+    }
+
+    func isValidCSRF(_ token: String?, sessionID: String) -> Bool {
+        guard let token else { return false }
+        return SecretToken.constantTimeEquals(Array(token.utf8), Array(csrfToken(for: sessionID).utf8))
+    }
+
+    func tokenPolicy() -> TokenPolicy {
+        TokenPolicy(now: clock.now, accessTokenLifetime: settings.tokenExpire,
+                    refreshTokenLifetime: settings.refreshTokenExpire)
+    }
+}

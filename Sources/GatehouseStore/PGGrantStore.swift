@@ -1,0 +1,225 @@
+import Foundation
+import GatehouseCore
+import PGClient
+
+/// Grants, authorization codes and tokens in Postgres.
+public struct PGGrantStore: GrantStore {
+    let pool: WorkerPool
+
+    public init(pool: WorkerPool) {
+        self.pool = pool
+    }
+
+    public func issueCode(for request: AuthorizationRequest, client: Client, userID: Int64, authTime: Date,
+                          now: Date, lifetime: Int) async throws -> String {
+        let code = SecretToken.generate()
+        let digest = SecretToken.digest(of: code)
+        let expires = now.addingTimeInterval(TimeInterval(lifetime))
+        let scopes = PGTextArray(request.scopes.values)
+        // One statement, so the grant and its code appear together or not at all.
+        try await pool.withConnection { conn in
+            try conn.query("""
+                WITH g AS (
+                    INSERT INTO grants (client_id, user_id, scopes, auth_time, created_at, expires_at)
+                    VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+                )
+                INSERT INTO authorization_codes (code_digest, grant_id, redirect_uri, scopes, nonce,
+                    code_challenge, code_challenge_method, created_at, expires_at)
+                SELECT $7, g.id, $8, $3, $9, $10, $11, $5, $6 FROM g
+                """,
+                [client.id, userID, scopes, authTime, now, expires, digest, request.redirectURI, request.nonce,
+                 request.codeChallenge, request.codeChallengeMethod?.rawValue]
+            )
+        }
+        return code
+    }
+
+    private enum RedeemOutcome: Sendable {
+        case issued(IssuedTokens)
+        /// The grant was revoked in the transaction; commit, then fail.
+        case revoked(OAuthError)
+    }
+
+    public func redeem(_ redemption: CodeRedemption, client: Client, policy: TokenPolicy) async throws -> IssuedTokens {
+        let digest = SecretToken.digest(of: redemption.code)
+        let withRefresh = client.grantTypes.contains("refresh_token")
+        let outcome: RedeemOutcome = try await pool.transaction { conn in
+            // FOR UPDATE: of concurrent redemptions one locks the row first;
+            // the others wait and then see it redeemed.
+            guard let row = try conn.query("""
+                SELECT c.grant_id, c.redirect_uri, c.scopes, c.nonce, c.code_challenge, c.code_challenge_method,
+                       c.expires_at, c.redeemed_at, g.client_id, g.auth_time, g.revoked_at, u.subject
+                FROM authorization_codes c
+                JOIN grants g ON g.id = c.grant_id
+                JOIN users u ON u.id = g.user_id
+                WHERE c.code_digest = $1
+                FOR UPDATE OF c, g
+                """, digest).first
+            else { throw OAuthError.invalidGrant("the authorization code is invalid") }
+
+            let grantID: Int64 = try row.decode(column: "grant_id")
+            guard try row.decode(Int64.self, column: "client_id") == client.id else {
+                throw OAuthError.invalidGrant("the authorization code was issued to another client")
+            }
+            if try row.decode(Date?.self, column: "redeemed_at") != nil || row["revoked_at"] != nil {
+                // RFC 6749 §4.1.2: a code used twice revokes what it issued.
+                try Self.revoke(grantID, conn: conn, now: policy.now)
+                return .revoked(.invalidGrant("the authorization code was already used"))
+            }
+            guard try row.decode(Date.self, column: "expires_at") > policy.now else {
+                throw OAuthError.invalidGrant("the authorization code has expired")
+            }
+            guard redemption.redirectURI == (try row.decode(String.self, column: "redirect_uri")) else {
+                throw OAuthError.invalidGrant("redirect_uri does not match the authorization request")
+            }
+            let challenge: String? = try row.decode(column: "code_challenge")
+            switch (challenge, redemption.codeVerifier) {
+            case (nil, nil):
+                break
+            case (nil, .some):
+                throw OAuthError.invalidGrant("code_verifier was sent, but the authorization request had no code_challenge")
+            case (.some, nil):
+                throw OAuthError.invalidGrant("code_verifier is required")
+            case let (.some(challenge), .some(verifier)):
+                let method = PKCE.Method(rawValue: try row.decode(String?.self, column: "code_challenge_method") ?? "plain") ?? .s256
+                guard PKCE.verify(verifier: verifier, challenge: challenge, method: method) else {
+                    throw OAuthError.invalidGrant("code_verifier does not match the code_challenge")
+                }
+            }
+            if client.kind == .public && challenge == nil {
+                throw OAuthError.invalidGrant("public clients must use PKCE")
+            }
+
+            try conn.query("UPDATE authorization_codes SET redeemed_at = $2 WHERE code_digest = $1", digest, policy.now)
+            let scopes = Scopes(try row.decode(PGTextArray.self, column: "scopes").elements)
+            let tokens = try Self.insertTokens(grantID: grantID, scopes: scopes, refreshScopes: withRefresh ? scopes : nil,
+                                               policy: policy, conn: conn)
+            return .issued(IssuedTokens(
+                accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime,
+                scopes: scopes, subject: try row.decode(column: "subject"),
+                authTime: try row.decode(column: "auth_time"), nonce: try row.decode(column: "nonce")
+            ))
+        }
+        switch outcome {
+        case .issued(let tokens): return tokens
+        case .revoked(let error): throw error
+        }
+    }
+
+    public func refresh(_ refreshToken: String, client: Client, scopes requested: Scopes?, policy: TokenPolicy) async throws -> IssuedTokens {
+        let digest = SecretToken.digest(of: refreshToken)
+        let outcome: RedeemOutcome = try await pool.transaction { conn in
+            guard let row = try conn.query("""
+                SELECT r.grant_id, r.scopes, r.expires_at, r.rotated_at, g.client_id, g.auth_time, g.revoked_at,
+                       u.subject, u.is_active
+                FROM refresh_tokens r
+                JOIN grants g ON g.id = r.grant_id
+                JOIN users u ON u.id = g.user_id
+                WHERE r.token_digest = $1
+                FOR UPDATE OF r, g
+                """, digest).first
+            else { throw OAuthError.invalidGrant("the refresh token is invalid") }
+
+            let grantID: Int64 = try row.decode(column: "grant_id")
+            guard try row.decode(Int64.self, column: "client_id") == client.id else {
+                throw OAuthError.invalidGrant("the refresh token was issued to another client")
+            }
+            guard row["revoked_at"] == nil else { throw OAuthError.invalidGrant("the refresh token has been revoked") }
+            if try row.decode(Date?.self, column: "rotated_at") != nil {
+                // RFC 9700 §4.14.2: reuse of a rotated refresh token means one
+                // of two parties holds a stolen copy; end the whole grant.
+                try Self.revoke(grantID, conn: conn, now: policy.now)
+                return .revoked(.invalidGrant("the refresh token was already used; the grant is revoked"))
+            }
+            guard try row.decode(Date.self, column: "expires_at") > policy.now else {
+                throw OAuthError.invalidGrant("the refresh token has expired")
+            }
+            guard try row.decode(Bool.self, column: "is_active") else {
+                throw OAuthError.invalidGrant("the user is disabled")
+            }
+            let granted = Scopes(try row.decode(PGTextArray.self, column: "scopes").elements)
+            let scopes = requested ?? granted
+            guard scopes.isSubset(of: granted) else {
+                throw OAuthError.invalidScope("the requested scope exceeds the scope originally granted")
+            }
+            try conn.query("UPDATE refresh_tokens SET rotated_at = $2 WHERE token_digest = $1", digest, policy.now)
+            // RFC 6749 §6: the new refresh token keeps the original scope.
+            let tokens = try Self.insertTokens(grantID: grantID, scopes: scopes, refreshScopes: granted, policy: policy, conn: conn)
+            return .issued(IssuedTokens(
+                accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime,
+                scopes: scopes, subject: try row.decode(column: "subject"),
+                authTime: try row.decode(column: "auth_time"), nonce: nil
+            ))
+        }
+        switch outcome {
+        case .issued(let tokens): return tokens
+        case .revoked(let error): throw error
+        }
+    }
+
+    public func issueClientCredentials(client: Client, scopes: Scopes, policy: TokenPolicy) async throws -> IssuedTokens {
+        let token = SecretToken.generate()
+        let expires = policy.now.addingTimeInterval(TimeInterval(policy.accessTokenLifetime))
+        try await pool.withConnection { conn in
+            try conn.query("""
+                WITH g AS (
+                    INSERT INTO grants (client_id, user_id, scopes, created_at, expires_at)
+                    VALUES ($1, NULL, $2, $3, $4) RETURNING id
+                )
+                INSERT INTO access_tokens (token_digest, grant_id, scopes, created_at, expires_at)
+                SELECT $5, g.id, $2, $3, $4 FROM g
+                """, [client.id, PGTextArray(scopes.values), policy.now, expires, SecretToken.digest(of: token)])
+        }
+        return IssuedTokens(accessToken: token, refreshToken: nil, expiresIn: policy.accessTokenLifetime,
+                            scopes: scopes, subject: nil, authTime: nil, nonce: nil)
+    }
+
+    public func owner(ofAccessToken token: String, now: Date) async throws -> (user: User, scopes: Scopes)? {
+        let digest = SecretToken.digest(of: token)
+        return try await pool.withConnection { conn in
+            guard let row = try conn.query("""
+                SELECT \(PGUserStore.prefixedColumns), a.scopes AS token_scopes, a.expires_at AS token_expires_at
+                FROM access_tokens a
+                JOIN grants g ON g.id = a.grant_id
+                JOIN users u ON u.id = g.user_id
+                WHERE a.token_digest = $1 AND g.revoked_at IS NULL
+                """, digest).first
+            else { return nil }
+            guard try row.decode(Date.self, column: "token_expires_at") > now else { return nil }
+            let user = try PGUserStore.user(from: row)
+            guard user.isActive else { return nil }
+            return (user, Scopes(try row.decode(PGTextArray.self, column: "token_scopes").elements))
+        }
+    }
+
+    /// Marks the grant revoked: every lookup joins grants and skips revoked ones.
+    static func revoke(_ grantID: Int64, conn: PGConnection, now: Date) throws {
+        try conn.query("UPDATE grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", grantID, now)
+    }
+
+    /// Inserts an access token and optionally a refresh token, and extends the
+    /// grant's life to the longest of them.
+    static func insertTokens(grantID: Int64, scopes: Scopes, refreshScopes: Scopes?, policy: TokenPolicy,
+                             conn: PGConnection) throws -> (access: String, refresh: String?) {
+        let access = SecretToken.generate()
+        let accessExpires = policy.now.addingTimeInterval(TimeInterval(policy.accessTokenLifetime))
+        try conn.query(
+            "INSERT INTO access_tokens (token_digest, grant_id, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            [SecretToken.digest(of: access), grantID, PGTextArray(scopes.values), policy.now, accessExpires]
+        )
+        var latest = accessExpires
+        var refresh: String?
+        if let refreshScopes {
+            let token = SecretToken.generate()
+            let refreshExpires = policy.now.addingTimeInterval(TimeInterval(policy.refreshTokenLifetime))
+            try conn.query(
+                "INSERT INTO refresh_tokens (token_digest, grant_id, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                [SecretToken.digest(of: token), grantID, PGTextArray(refreshScopes.values), policy.now, refreshExpires]
+            )
+            refresh = token
+            latest = max(latest, refreshExpires)
+        }
+        try conn.query("UPDATE grants SET expires_at = GREATEST(expires_at, $2) WHERE id = $1", grantID, latest)
+        return (access, refresh)
+    }
+}
