@@ -8,6 +8,12 @@ public struct ClientCredentials: Sendable, Equatable {
     public let secret: String?
     public let method: Method
 
+    public init(clientID: String, secret: String?, method: Method) {
+        self.clientID = clientID
+        self.secret = secret
+        self.method = method
+    }
+
     /// Reads HTTP Basic credentials or the client_id/client_secret body
     /// parameters. Using both at once is an error (RFC 6749 §2.3: "MUST NOT
     /// use more than one authentication method in each request").

@@ -45,13 +45,9 @@ enum HTTPResponses {
     }
 }
 
-extension HTTPField.Name {
-    static let wwwAuthenticate = HTTPField.Name("WWW-Authenticate")!
+public extension HTTPField.Name {
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
-    static let contentSecurityPolicy = HTTPField.Name("Content-Security-Policy")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
-    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
-    static let retryAfter = HTTPField.Name("Retry-After")!
 }
 
 extension Request {

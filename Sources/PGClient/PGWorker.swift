@@ -11,7 +11,10 @@ import Synchronization
 final class PGWorker: @unchecked Sendable {
     struct Job: Sendable {
         let deadline: DispatchTime
-        let run: @Sendable (PGConnection) -> Void
+        /// Runs the caller's work and returns how to hand its result back;
+        /// the worker updates its load before handing back, so a caller that
+        /// immediately sends more work sees this worker as free.
+        let run: @Sendable (PGConnection) -> @Sendable () -> Void
         let fail: @Sendable (PGError) -> Void
     }
 
@@ -106,20 +109,22 @@ final class PGWorker: @unchecked Sendable {
 
     private func drain() {
         while let job = next() {
+            var complete: @Sendable () -> Void
             if job.deadline < DispatchTime.now() {
-                job.fail(PGError(.poolTimeout))
+                complete = { job.fail(PGError(.poolTimeout)) }
             } else {
                 do {
                     let connection = try liveConnection()
-                    job.run(connection)
+                    complete = job.run(connection)
                     afterJob(connection)
                 } catch let error as PGError {
-                    job.fail(error)
+                    complete = { job.fail(error) }
                 } catch {
-                    job.fail(PGError(.connectionFailed))
+                    complete = { job.fail(PGError(.connectionFailed)) }
                 }
             }
             state.withLock { $0.running -= 1 }
+            complete()
         }
     }
 

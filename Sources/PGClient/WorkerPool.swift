@@ -86,7 +86,8 @@ public final class WorkerPool: Sendable {
             let job = PGWorker.Job(
                 deadline: deadline,
                 run: { connection in
-                    continuation.resume(with: Result { try body(connection) })
+                    let result = Result { try body(connection) }
+                    return { continuation.resume(with: result) }
                 },
                 fail: { error in continuation.resume(throwing: error) }
             )
@@ -112,7 +113,7 @@ public final class WorkerPool: Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
                 worker.enqueue(PGWorker.Job(
                     deadline: .distantFuture,
-                    run: { _ in continuation.resume() },
+                    run: { _ in { continuation.resume() } },
                     fail: { continuation.resume(throwing: $0) }
                 ))
             }

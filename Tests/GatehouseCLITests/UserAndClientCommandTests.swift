@@ -29,7 +29,8 @@ struct UserAndClientCommandTests {
         #expect(setPassword.status == 0)
         let deleted = try await cli.run(["user", "delete", "alice"])
         #expect(deleted.status == 0)
-        #expect(try await cli.run(["user", "delete", "alice"]).status != 0)
+        let checked19 = try await cli.run(["user", "delete", "alice"]).status
+        #expect(checked19 != 0)
     }
 
     @Test("client create --json prints exactly one object, and the database keeps only the secret's digest")
@@ -64,8 +65,10 @@ struct UserAndClientCommandTests {
         let listed = try await cli.run(["client", "list", "--json"])
         let array = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         #expect(array.map { $0["client_id"] as? String } == [clientID])
-        #expect(try await cli.run(["client", "delete", clientID]).status == 0)
-        #expect(try await cli.run(["client", "show", clientID]).status != 0)
+        let checked20 = try await cli.run(["client", "delete", clientID]).status
+        #expect(checked20 == 0)
+        let checked21 = try await cli.run(["client", "show", clientID]).status
+        #expect(checked21 != 0)
     }
 
     @Test("a public client gets no secret, and client_credentials only when asked for")

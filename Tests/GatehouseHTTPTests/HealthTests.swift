@@ -11,7 +11,7 @@ struct HealthTests {
     @Test("/healthz answers 200 without touching the database")
     func healthz() async throws {
         let pool = WorkerPool(configuration: .init(conninfo: "host=/tmp/gatehouse-no-such-dir port=1", size: 1))
-        let app = Application(router: GatehouseServer.makeRouter(pool: pool))
+        let app = Application(router: GatehouseServer.makeHealthRouter(pool: pool))
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
@@ -25,10 +25,10 @@ struct HealthTests {
         let db = try await TestDatabase.create()
         let up = db.makePool(size: 1)
         let down = WorkerPool(configuration: .init(conninfo: "host=/tmp/gatehouse-no-such-dir port=1", size: 1))
-        try await Application(router: GatehouseServer.makeRouter(pool: up)).test(.router) { client in
+        try await Application(router: GatehouseServer.makeHealthRouter(pool: up)).test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
         }
-        try await Application(router: GatehouseServer.makeRouter(pool: down)).test(.router) { client in
+        try await Application(router: GatehouseServer.makeHealthRouter(pool: down)).test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .serviceUnavailable) }
         }
         await up.shutdown()

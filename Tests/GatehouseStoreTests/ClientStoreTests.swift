@@ -32,7 +32,8 @@ struct ClientStoreTests {
         #expect(found.redirectURIs == ["https://rp.example/cb", "http://localhost:3000/cb"])
         #expect(found.grantTypes == ["authorization_code", "refresh_token"])
         #expect(found.kind == .confidential)
-        #expect(try await clients.find(clientID: "nope") == nil)
+        let checked1 = try await clients.find(clientID: "nope")
+        #expect(checked1 == nil)
         await pool.shutdown()
     }
 
@@ -40,8 +41,10 @@ struct ClientStoreTests {
     func verifySecret() async throws {
         let (client, secret) = try await clients.create(try register())
         #expect(try await clients.verifySecret(clientID: client.clientID, secret: try #require(secret)))
-        #expect(try await clients.verifySecret(clientID: client.clientID, secret: "wrong") == false)
-        #expect(try await clients.verifySecret(clientID: "unknown", secret: try #require(secret)) == false)
+        let checked2 = try await clients.verifySecret(clientID: client.clientID, secret: "wrong")
+        #expect(checked2 == false)
+        let checked3 = try await clients.verifySecret(clientID: "unknown", secret: try #require(secret))
+        #expect(checked3 == false)
         await pool.shutdown()
     }
 
@@ -72,7 +75,8 @@ struct ClientStoreTests {
         let fresh = try await clients.rotateSecret(clientID: client.clientID)
         #expect(fresh != secret)
         #expect(try await clients.verifySecret(clientID: client.clientID, secret: fresh))
-        #expect(try await clients.verifySecret(clientID: client.clientID, secret: try #require(secret)) == false)
+        let checked4 = try await clients.verifySecret(clientID: client.clientID, secret: try #require(secret))
+        #expect(checked4 == false)
         await #expect(throws: StoreError.notFound("client 'missing'")) { _ = try await clients.rotateSecret(clientID: "missing") }
         await pool.shutdown()
     }
@@ -94,9 +98,11 @@ struct ClientStoreTests {
     @Test("deleting a client removes it; deleting again reports it missing")
     func delete() async throws {
         let (client, _) = try await clients.create(try register())
-        #expect(try await clients.list().map(\.clientID) == [client.clientID])
+        let checked5 = try await clients.list().map(\.clientID)
+        #expect(checked5 == [client.clientID])
         #expect(try await clients.delete(clientID: client.clientID))
-        #expect(try await clients.delete(clientID: client.clientID) == false)
+        let checked6 = try await clients.delete(clientID: client.clientID)
+        #expect(checked6 == false)
         #expect(try await clients.list().isEmpty)
         await pool.shutdown()
     }

@@ -76,7 +76,7 @@ struct MigratorTests {
             SELECT table_name FROM information_schema.columns
             WHERE column_name = 'expires_at' AND table_schema = 'public'
             """).rows.map { try $0.decode(String.self, at: 0) }
-        #expect(Set(expiring) == ["grants", "authorization_codes", "access_tokens", "refresh_tokens", "consents", "sessions"])
+        #expect(Set(expiring) == ["grants", "authorization_codes", "access_tokens", "refresh_tokens", "consents", "sessions", "login_throttle"])
         for table in expiring {
             let indexed = try conn.query(
                 "SELECT count(*) FROM pg_indexes WHERE tablename = $1 AND indexdef LIKE '%(expires_at)%'", table

@@ -28,10 +28,13 @@ struct UserStoreTests {
         let signedIn = try await users.authenticate(username: "alice", password: "wonder land")
         #expect(signedIn?.id == created.id)
         #expect(signedIn?.lastLoginAt != nil)
-        #expect(try await users.authenticate(username: "alice", password: "wrong") == nil)
-        #expect(try await users.authenticate(username: "nobody", password: "wonder land") == nil)
+        let checked7 = try await users.authenticate(username: "alice", password: "wrong")
+        #expect(checked7 == nil)
+        let checked8 = try await users.authenticate(username: "nobody", password: "wonder land")
+        #expect(checked8 == nil)
         // Stored last_login_at, not only returned.
-        #expect(try await users.find(username: "alice")?.lastLoginAt != nil)
+        let checked9 = try await users.find(username: "alice")?.lastLoginAt
+        #expect(checked9 != nil)
         await pool.shutdown()
     }
 
@@ -52,7 +55,8 @@ struct UserStoreTests {
         await #expect(throws: StoreError.duplicate("user 'carol'")) {
             _ = try await users.create(NewUser(username: "carol", password: "pw"))
         }
-        #expect(try await users.find(username: "CAROL")?.username == "Carol")
+        let checked10 = try await users.find(username: "CAROL")?.username
+        #expect(checked10 == "Carol")
         await pool.shutdown()
     }
 
@@ -62,10 +66,12 @@ struct UserStoreTests {
         _ = try await old.create(NewUser(username: "dave", password: "pw"))
         let before = try await hash(of: "dave")
         #expect(before.hasPrefix("$scrypt$ln=5,r=1,p=1$"))
-        #expect(try await users.authenticate(username: "dave", password: "pw") != nil)
+        let checked11 = try await users.authenticate(username: "dave", password: "pw")
+        #expect(checked11 != nil)
         let after = try await hash(of: "dave")
         #expect(after.hasPrefix("$scrypt$ln=4,r=1,p=1$"))
-        #expect(try await users.authenticate(username: "dave", password: "pw") != nil)
+        let checked12 = try await users.authenticate(username: "dave", password: "pw")
+        #expect(checked12 != nil)
         await pool.shutdown()
     }
 
@@ -73,12 +79,17 @@ struct UserStoreTests {
     func setPasswordAndDelete() async throws {
         _ = try await users.create(NewUser(username: "erin", password: "first"))
         #expect(try await users.setPassword(username: "erin", to: "second"))
-        #expect(try await users.authenticate(username: "erin", password: "first") == nil)
-        #expect(try await users.authenticate(username: "erin", password: "second") != nil)
-        #expect(try await users.setPassword(username: "ghost", to: "x") == false)
+        let checked13 = try await users.authenticate(username: "erin", password: "first")
+        #expect(checked13 == nil)
+        let checked14 = try await users.authenticate(username: "erin", password: "second")
+        #expect(checked14 != nil)
+        let checked15 = try await users.setPassword(username: "ghost", to: "x")
+        #expect(checked15 == false)
         #expect(try await users.delete(username: "erin"))
-        #expect(try await users.delete(username: "erin") == false)
-        #expect(try await users.find(username: "erin") == nil)
+        let checked16 = try await users.delete(username: "erin")
+        #expect(checked16 == false)
+        let checked17 = try await users.find(username: "erin")
+        #expect(checked17 == nil)
         await pool.shutdown()
     }
 
@@ -86,7 +97,8 @@ struct UserStoreTests {
     func inactive() async throws {
         _ = try await users.create(NewUser(username: "frank", password: "pw"))
         try await pool.withConnection { try $0.query("UPDATE users SET is_active = false WHERE username = 'frank'") }
-        #expect(try await users.authenticate(username: "frank", password: "pw") == nil)
+        let checked18 = try await users.authenticate(username: "frank", password: "pw")
+        #expect(checked18 == nil)
         await pool.shutdown()
     }
 
