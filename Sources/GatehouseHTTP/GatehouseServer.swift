@@ -3,17 +3,21 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import PGClient
+import ServiceLifecycle
 
 /// Builds the HTTP application.
 public enum GatehouseServer {
+    /// - Parameter services: run beside the server and shut down with it (the expiry sweep).
     public static func makeApplication(
         dependencies: ServerDependencies,
         host: String = "0.0.0.0",
+        services: [any Service] = [],
         logger: Logger = Logger(label: "gatehouse")
     ) -> some ApplicationProtocol {
         Application(
             router: makeRouter(dependencies: dependencies),
             configuration: .init(address: .hostname(host, port: dependencies.settings.port), serverName: "Gatehouse"),
+            services: services,
             logger: logger
         )
     }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import GatehouseCore
 import GatehouseHTTP
+import GatehouseStore
 import Hummingbird
 import Logging
 import PGClient
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,18 +26,28 @@ struct ServeCommand: AsyncParsableCommand {
             ),
             logger: logger
         )
-        do {
-            try await pool.connectAll()
-            let dependencies = try await ServerDependencies.live(settings: settings, pool: pool)
-            let app = GatehouseServer.makeApplication(dependencies: dependencies, host: host, logger: logger)
-            logger.info("serving", metadata: [
-                "issuer": "\(settings.issuer)", "port": "\(settings.port)", "pool": "\(pool.configuration.size)",
-            ])
-            try await app.runService()
-        } catch {
-            await pool.shutdown()
-            throw error
+        // The sweep has its own connection: a pass never takes a worker from requests.
+        let sweepPool = WorkerPool(
+            configuration: .init(conninfo: settings.databaseURL, size: 1, acquireTimeout: .seconds(60)),
+            logger: logger
+        )
+        try await pool.connectAll()
+        let dependencies = try await ServerDependencies.live(settings: settings, pool: pool)
+        var services: [any Service] = []
+        if settings.sweepInterval > 0 {
+            services.append(ExpirySweepService(
+                sweeper: ExpirySweeper(pool: sweepPool),
+                interval: .seconds(settings.sweepInterval),
+                logger: Logger(label: "gatehouse.sweep")
+            ))
         }
+        let app = GatehouseServer.makeApplication(dependencies: dependencies, host: host, services: services, logger: logger)
+        logger.info("serving", metadata: [
+            "issuer": "\(settings.issuer)", "port": "\(settings.port)", "pool": "\(pool.configuration.size)",
+            "sweep_interval": "\(settings.sweepInterval)",
+        ])
+        try await app.runService()
+        await sweepPool.shutdown()
         await pool.shutdown()
     }
 }

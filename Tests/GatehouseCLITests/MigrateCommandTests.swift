@@ -50,4 +50,20 @@ struct MigrateCommandTests {
         #expect(refused.stderr.contains("was changed after it was applied"))
         #expect(refused.stderr.split(separator: "\n").count == 1)
     }
+
+    @Test("gatehouse sweep --dry-run prints per table what it would delete, and deletes nothing")
+    func sweepCommand() async throws {
+        let db = try await TestDatabase.create()
+        let conn = try db.connect()
+        try conn.query("INSERT INTO sessions (id_digest, expires_at) SELECT sha256(convert_to('s' || i, 'UTF8')), now() - interval '1 hour' FROM generate_series(1, 7) i")
+        let cli = CLIRunner(database: db)
+        let dry = try await cli.run(["sweep", "--dry-run"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("sessions\twould delete 7"))
+        #expect(dry.stdout.contains("total\twould delete 7 rows in "))
+        #expect(try conn.query("SELECT count(*) FROM sessions").first!.decode(Int.self, at: 0) == 7)
+        let real = try await cli.run(["sweep"])
+        #expect(real.stdout.contains("sessions\tdeleted 7"))
+        #expect(try conn.query("SELECT count(*) FROM sessions").first!.decode(Int.self, at: 0) == 0)
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import GatehouseHTTP
+import GatehouseStore
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -162,6 +163,27 @@ struct LoginAndConsentTests {
             // The browser session has expired too after two days: sign in again, then consent shows.
             let next = expired.field("request") != nil ? expired : try await op.submitLogin(browser, on: expired)
             #expect(next.field("request") != nil)
+        }
+        await op.shutdown()
+    }
+
+    @Test("after a consent expires and the sweep deletes it, the consent page shows again")
+    func sweptConsent() async throws {
+        let op = try await TestProvider.make { $0.skipConsentExpireDays = 1; $0.sessionExpire = 10 * 86_400 }
+        try await op.createUser()
+        let (client, _) = try await op.createClient()
+        try await op.app().test(.router) { http in
+            let browser = Browser(http)
+            _ = try await op.obtainCode(browser, client)
+            let stored = try await op.pool.withConnection { try $0.query("SELECT count(*) FROM consents").first!.decode(Int.self, at: 0) }
+            #expect(stored == 1)
+            op.clock.advance(by: 86_401)
+            let sweepPool = op.db.makePool(size: 1)
+            let report = try await ExpirySweeper(pool: sweepPool, clock: op.clock).sweep()
+            await sweepPool.shutdown()
+            #expect(report.rows["consents"] == 1)
+            let page = try await browser.get(op.authorizeURI(client))
+            #expect(page.field("request") != nil)
         }
         await op.shutdown()
     }
