@@ -2,7 +2,7 @@
 SWIFT ?= swift
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test migrate db-stop
+.PHONY: help build run test migrate db-stop bench bench-sweep
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,6 +23,11 @@ test: ## Build and run every test against a throwaway Postgres
 	$(SWIFT) build --build-tests
 	GATEHOUSE_BIN="$$($(SWIFT) build --show-bin-path)/gatehouse" \
 		scripts/with-test-postgres.sh $(SWIFT) test --skip-build
+
+bench: bench-sweep ## Run the benchmarks (release build, durable Postgres, wrk)
+
+bench-sweep: ## Sweep 1M expired tokens beside 1M live ones under /userinfo load
+	@bench/sweep.sh
 
 db-stop: ## Stop the local Postgres that `make run` started
 	@scripts/pg-cluster.sh stop "$(CURDIR)/.data/postgres"

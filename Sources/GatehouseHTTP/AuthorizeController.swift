@@ -10,20 +10,11 @@ struct AuthorizeController {
     static let anonymousSessionLifetime = 3600
 
     func register(on router: Router<GatehouseRequestContext>) {
-        // Hummingbird matches the path with and without a trailing slash.
-        for path in ["/authorize"] {
-            router.get(RouterPath(path)) { request, context in try await authorize(request, context) }
-            router.post(RouterPath(path)) { request, context in try await authorize(request, context) }
-        }
-        // Hummingbird matches the path with and without a trailing slash.
-        for path in ["/login"] {
-            router.get(RouterPath(path)) { request, context in try await showLogin(request, context) }
-            router.post(RouterPath(path)) { request, context in try await submitLogin(request, context) }
-        }
-        // Hummingbird matches the path with and without a trailing slash.
-        for path in ["/consent"] {
-            router.post(RouterPath(path)) { request, context in try await submitConsent(request, context) }
-        }
+        router.get("/authorize") { request, context in try await authorize(request, context) }
+        router.post("/authorize") { request, context in try await authorize(request, context) }
+        router.get("/login") { request, context in try await showLogin(request, context) }
+        router.post("/login") { request, context in try await submitLogin(request, context) }
+        router.post("/consent") { request, context in try await submitConsent(request, context) }
     }
 
     // MARK: - /authorize
@@ -147,15 +138,34 @@ struct AuthorizeController {
                                    session: try await currentSession(request, now: deps.clock.now), now: deps.clock.now)
     }
 
-    func submitLogin(_ request: Request, _ context: GatehouseRequestContext) async throws -> Response {
+    /// A posted form of this browser session: its fields and the session id,
+    /// or the error page for a malformed form or a CSRF token that does not
+    /// belong to the session's cookie.
+    private func sessionForm(_ request: Request, _ context: GatehouseRequestContext) async throws
+        -> Result<(form: FormParameters, sessionID: String), PageFailure> {
         var request = request
         guard request.isFormEncoded, let form = try await request.formParameters(limit: context.maxUploadSize) else {
-            return deps.pages.error("Invalid request", "Send the sign-in form as a form.", status: .badRequest)
+            return .failure(PageFailure(deps.pages.error("Invalid request", "The form could not be read.", status: .badRequest)))
+        }
+        guard let sessionID = SessionCookie.read(request), deps.isValidCSRF(form["csrf_token"], sessionID: sessionID) else {
+            return .failure(PageFailure(deps.pages.error("This form has expired", "Go back, reload the page and try again.",
+                                                         status: .forbidden)))
+        }
+        return .success((form, sessionID))
+    }
+
+    struct PageFailure: Error {
+        let response: Response
+        init(_ response: Response) { self.response = response }
+    }
+
+    func submitLogin(_ request: Request, _ context: GatehouseRequestContext) async throws -> Response {
+        let form: FormParameters, sessionID: String
+        switch try await sessionForm(request, context) {
+        case .failure(let failure): return failure.response
+        case .success(let posted): (form, sessionID) = posted
         }
         let now = deps.clock.now
-        guard let sessionID = SessionCookie.read(request), deps.isValidCSRF(form["csrf_token"], sessionID: sessionID) else {
-            return deps.pages.error("Your sign-in form expired", "Go back, reload the page and sign in again.", status: .forbidden)
-        }
         let next = Self.safeNext(form["next"])
         let clientName = try await clientName(forNext: next)
         let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -212,14 +222,12 @@ struct AuthorizeController {
     // MARK: - Consent
 
     func submitConsent(_ request: Request, _ context: GatehouseRequestContext) async throws -> Response {
-        var request = request
-        guard request.isFormEncoded, let form = try await request.formParameters(limit: context.maxUploadSize) else {
-            return deps.pages.error("Invalid request", "Send the consent form as a form.", status: .badRequest)
+        let form: FormParameters, sessionID: String
+        switch try await sessionForm(request, context) {
+        case .failure(let failure): return failure.response
+        case .success(let posted): (form, sessionID) = posted
         }
         let now = deps.clock.now
-        guard let sessionID = SessionCookie.read(request), deps.isValidCSRF(form["csrf_token"], sessionID: sessionID) else {
-            return deps.pages.error("Your consent form expired", "Go back to the application and sign in again.", status: .forbidden)
-        }
         guard let text = form["request"], let parameters = FormParameters(encoded: text) else {
             return deps.pages.error("Invalid request", "The consent form is incomplete.", status: .badRequest)
         }

@@ -40,16 +40,10 @@ struct DiscoveryController {
     }
 
     func register(on router: Router<GatehouseRequestContext>) {
-        // Hummingbird matches the path with and without a trailing slash.
-        for path in ["/.well-known/openid-configuration"] {
-            router.get(RouterPath(path)) { _, _ in document(discoveryJSON) }
-            router.on(RouterPath(path), method: .options) { _, _ in CORS.preflight(methods: "GET") }
-        }
-        // Hummingbird matches the path with and without a trailing slash.
-        for path in ["/jwks"] {
-            router.get(RouterPath(path)) { _, _ in document(jwksJSON, contentType: "application/jwk-set+json") }
-            router.on(RouterPath(path), method: .options) { _, _ in CORS.preflight(methods: "GET") }
-        }
+        router.get("/.well-known/openid-configuration") { _, _ in document(discoveryJSON) }
+        router.on("/.well-known/openid-configuration", method: .options) { _, _ in CORS.preflight(methods: "GET") }
+        router.get("/jwks") { _, _ in document(jwksJSON, contentType: "application/jwk-set+json") }
+        router.on("/jwks", method: .options) { _, _ in CORS.preflight(methods: "GET") }
     }
 
     private func document(_ body: ByteBuffer, contentType: String = "application/json") -> Response {

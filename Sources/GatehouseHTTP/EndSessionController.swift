@@ -9,11 +9,8 @@ struct EndSessionController {
     let deps: ServerDependencies
 
     func register(on router: Router<GatehouseRequestContext>) {
-        // Hummingbird matches the path with and without a trailing slash.
-        for path in ["/end-session"] {
-            router.get(RouterPath(path)) { request, context in try await endSession(request, context) }
-            router.post(RouterPath(path)) { request, context in try await endSession(request, context) }
-        }
+        router.get("/end-session") { request, context in try await endSession(request, context) }
+        router.post("/end-session") { request, context in try await endSession(request, context) }
     }
 
     func endSession(_ request: Request, _ context: GatehouseRequestContext) async throws -> Response {

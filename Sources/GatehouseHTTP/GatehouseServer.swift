@@ -22,6 +22,8 @@ public enum GatehouseServer {
         )
     }
 
+    /// Every route answers with and without a trailing slash (django-oidc-provider's
+    /// URLs end in one): Hummingbird's router matches both forms of a path.
     public static func makeRouter(dependencies deps: ServerDependencies) -> Router<GatehouseRequestContext> {
         let router = Router(context: GatehouseRequestContext.self)
         router.add(middleware: ErrorMappingMiddleware(pages: deps.pages))

@@ -8,16 +8,13 @@ struct TokenController {
     let deps: ServerDependencies
 
     func register(on router: Router<GatehouseRequestContext>) {
-        // Hummingbird matches the path with and without a trailing slash.
-        for path in ["/token"] {
-            router.post(RouterPath(path)) { request, context in try await token(request, context) }
-            for method: HTTPRequest.Method in [.get, .put, .delete, .patch, .head] {
-                router.on(RouterPath(path), method: method) { _, _ in
-                    var response = HTTPResponses.oauthError(OAuthError("invalid_request", "use POST", status: 405),
-                                                            headers: HTTPResponses.noStore)
-                    response.headers[.allow] = "POST"
-                    return response
-                }
+        router.post("/token") { request, context in try await token(request, context) }
+        for method: HTTPRequest.Method in [.get, .put, .delete, .patch, .head] {
+            router.on("/token", method: method) { _, _ in
+                var response = HTTPResponses.oauthError(OAuthError("invalid_request", "use POST", status: 405),
+                                                        headers: HTTPResponses.noStore)
+                response.headers[.allow] = "POST"
+                return response
             }
         }
     }

@@ -8,12 +8,9 @@ struct UserInfoController {
     let deps: ServerDependencies
 
     func register(on router: Router<GatehouseRequestContext>) {
-        // Hummingbird matches the path with and without a trailing slash.
-        for path in ["/userinfo"] {
-            router.get(RouterPath(path)) { request, context in try await userInfo(request, context) }
-            router.post(RouterPath(path)) { request, context in try await userInfo(request, context) }
-            router.on(RouterPath(path), method: .options) { _, _ in CORS.preflight(methods: "GET, POST") }
-        }
+        router.get("/userinfo") { request, context in try await userInfo(request, context) }
+        router.post("/userinfo") { request, context in try await userInfo(request, context) }
+        router.on("/userinfo", method: .options) { _, _ in CORS.preflight(methods: "GET, POST") }
     }
 
     func userInfo(_ request: Request, _ context: GatehouseRequestContext) async throws -> Response {

@@ -34,10 +34,18 @@ public struct PGGrantStore: GrantStore {
         return code
     }
 
+    /// What a redemption transaction decided. A revocation must commit, so
+    /// it is returned rather than thrown, and thrown after the commit.
     private enum RedeemOutcome: Sendable {
         case issued(IssuedTokens)
-        /// The grant was revoked in the transaction; commit, then fail.
         case revoked(OAuthError)
+
+        func tokens() throws -> IssuedTokens {
+            switch self {
+            case .issued(let tokens): return tokens
+            case .revoked(let error): throw error
+            }
+        }
     }
 
     public func redeem(_ redemption: CodeRedemption, client: Client, policy: TokenPolicy) async throws -> IssuedTokens {
@@ -100,10 +108,7 @@ public struct PGGrantStore: GrantStore {
                 authTime: try row.decode(column: "auth_time"), nonce: try row.decode(column: "nonce")
             ))
         }
-        switch outcome {
-        case .issued(let tokens): return tokens
-        case .revoked(let error): throw error
-        }
+        return try outcome.tokens()
     }
 
     public func refresh(_ refreshToken: String, client: Client, scopes requested: Scopes?, policy: TokenPolicy) async throws -> IssuedTokens {
@@ -151,10 +156,7 @@ public struct PGGrantStore: GrantStore {
                 authTime: try row.decode(column: "auth_time"), nonce: nil
             ))
         }
-        switch outcome {
-        case .issued(let tokens): return tokens
-        case .revoked(let error): throw error
-        }
+        return try outcome.tokens()
     }
 
     public func issueClientCredentials(client: Client, scopes: Scopes, policy: TokenPolicy) async throws -> IssuedTokens {

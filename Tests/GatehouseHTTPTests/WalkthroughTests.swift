@@ -80,10 +80,11 @@ struct WalkthroughTests {
         try idToken.write(to: dir.appendingPathComponent("token"), atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // --name=value: base64url values may start with "-", which would read as an option.
         process.arguments = ["python3", Paths.root.appendingPathComponent("scripts/verify_id_token.py").path,
-                             "--jwks", dir.appendingPathComponent("jwks.json").path,
-                             "--token", dir.appendingPathComponent("token").path,
-                             "--issuer", issuer, "--audience", audience, "--nonce", nonce, "--access-token", accessToken]
+                             "--jwks=" + dir.appendingPathComponent("jwks.json").path,
+                             "--token=" + dir.appendingPathComponent("token").path,
+                             "--issuer=" + issuer, "--audience=" + audience, "--nonce=" + nonce, "--access-token=" + accessToken]
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = Pipe()
