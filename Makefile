@@ -2,10 +2,10 @@
 SWIFT ?= swift
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test migrate db-stop bench bench-sweep
+.PHONY: help build run test migrate db-stop bench bench-sweep docker-build compose-up
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 build: ## Build the gatehouse binary (debug)
 	@scripts/ensure-deps.sh
@@ -20,6 +20,7 @@ migrate: ## Apply migrations (to the local Postgres when DATABASE_URL is unset)
 test: ## Build and run every test against a throwaway Postgres
 	@scripts/ensure-deps.sh
 	@scripts/ensure-python-deps.sh
+	python3 scripts/check-compose.py
 	$(SWIFT) build --build-tests
 	GATEHOUSE_BIN="$$($(SWIFT) build --show-bin-path)/gatehouse" \
 		scripts/with-test-postgres.sh $(SWIFT) test --skip-build
@@ -28,6 +29,12 @@ bench: bench-sweep ## Run the benchmarks (release build, durable Postgres, wrk)
 
 bench-sweep: ## Sweep 1M expired tokens beside 1M live ones under /userinfo load
 	@bench/sweep.sh
+
+docker-build: ## Build the container image gatehouse:latest
+	docker build -t gatehouse .
+
+compose-up: ## Run Postgres, migrations and the server with Docker Compose (needs GATEHOUSE_SECRET_KEY)
+	docker compose up --build
 
 db-stop: ## Stop the local Postgres that `make run` started
 	@scripts/pg-cluster.sh stop "$(CURDIR)/.data/postgres"

@@ -13,7 +13,7 @@ DURATION=${DURATION:-15}
 
 scripts/ensure-deps.sh
 command -v wrk >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "error: install wrk" >&2; exit 1; }
-swift build -c release >/dev/null
+swift build -c release 2>&1 | grep -E "error|Compiling|Build complete" | tail -3
 bin="$(swift build -c release --show-bin-path)/gatehouse"
 
 root=$(mktemp -d /tmp/ghbench.XXXXXX)

@@ -22,6 +22,13 @@ data=${2:?data directory}
 
 case "$cmd" in
 start)
+  # Close descriptors inherited beyond stdio: the server started below would
+  # hold them for its whole life, and a caller waiting on one of them (a pipe,
+  # a process-exit notifier) would wait forever. 255 is bash's own script fd.
+  for fd in /proc/$$/fd/*; do
+    n=${fd##*/}
+    if [ "$n" -gt 2 ] && [ "$n" -ne 255 ]; then eval "exec $n>&-" 2>/dev/null || true; fi
+  done
   sock=${3:?socket directory}
   port=${4:?port}
   durable=${5:-}

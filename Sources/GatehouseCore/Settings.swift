@@ -39,6 +39,12 @@ public struct Settings: Sendable, Equatable {
     public var loginMaxFailures: Int
     /// Seconds a throttled username or address waits (`OIDC_LOGIN_LOCKOUT`).
     public var loginLockout: Int
+    /// A separate port for `/metrics`, so it need not be public (`OIDC_METRICS_PORT`); nil serves it on `PORT`.
+    public var metricsPort: Int?
+    /// `text` or `json` (`LOG_FORMAT`).
+    public var logFormat: String
+    /// trace, debug, info, notice, warning, error or critical (`LOG_LEVEL`).
+    public var logLevel: String
 
     public struct Invalid: Error, CustomStringConvertible, Equatable {
         public let variable: String
@@ -69,7 +75,10 @@ public struct Settings: Sendable, Equatable {
         allowPlainPKCE: false,
         sessionExpire: 86_400,
         loginMaxFailures: 5,
-        loginLockout: 60
+        loginLockout: 60,
+        metricsPort: nil,
+        logFormat: "text",
+        logLevel: "info"
     )
 
     /// Reads and validates the settings.
@@ -98,6 +107,12 @@ public struct Settings: Sendable, Equatable {
         s.sessionExpire = try reader.integer("OIDC_SESSION_EXPIRE", default: s.sessionExpire, in: 60...31_536_000)
         s.loginMaxFailures = try reader.integer("OIDC_LOGIN_MAX_FAILURES", default: s.loginMaxFailures, in: 1...1000)
         s.loginLockout = try reader.integer("OIDC_LOGIN_LOCKOUT", default: s.loginLockout, in: 1...86_400)
+        if reader.string("OIDC_METRICS_PORT") != nil {
+            s.metricsPort = try reader.integer("OIDC_METRICS_PORT", default: 0, in: 1...65535)
+        }
+        s.logFormat = try reader.choice("LOG_FORMAT", default: s.logFormat, among: ["text", "json"])
+        s.logLevel = try reader.choice("LOG_LEVEL", default: s.logLevel,
+                                       among: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
         return s
     }
 
@@ -124,6 +139,14 @@ private struct EnvironmentReader {
             throw Settings.Invalid(variable: name, reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
         }
         return number
+    }
+
+    func choice(_ name: String, default value: String, among choices: [String]) throws -> String {
+        guard let text = string(name)?.lowercased() else { return value }
+        guard choices.contains(text) else {
+            throw Settings.Invalid(variable: name, reason: "must be one of \(choices.joined(separator: ", ")), got '\(text)'")
+        }
+        return text
     }
 
     func boolean(_ name: String, default value: Bool) throws -> Bool {

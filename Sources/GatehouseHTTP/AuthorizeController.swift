@@ -185,6 +185,7 @@ struct AuthorizeController {
                          headers: [(.retryAfter, String(wait))])
         }
         guard let user = try await deps.users.authenticate(username: username, password: password) else {
+            ServerMetrics.loginFailed()
             try await deps.throttle.recordFailure(keys: keys, now: now, maxFailures: deps.settings.loginMaxFailures,
                                                   lockout: deps.settings.loginLockout)
             // One message for unknown users and wrong passwords.

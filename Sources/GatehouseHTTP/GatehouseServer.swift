@@ -1,4 +1,5 @@
 import GatehouseCore
+import GatehouseStore
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -12,10 +13,11 @@ public enum GatehouseServer {
         dependencies: ServerDependencies,
         host: String = "0.0.0.0",
         services: [any Service] = [],
+        metrics: MetricsController? = nil,
         logger: Logger = Logger(label: "gatehouse")
     ) -> some ApplicationProtocol {
         Application(
-            router: makeRouter(dependencies: dependencies),
+            router: makeRouter(dependencies: dependencies, metrics: metrics),
             configuration: .init(address: .hostname(host, port: dependencies.settings.port), serverName: "Gatehouse"),
             services: services,
             logger: logger
@@ -24,10 +26,15 @@ public enum GatehouseServer {
 
     /// Every route answers with and without a trailing slash (django-oidc-provider's
     /// URLs end in one): Hummingbird's router matches both forms of a path.
-    public static func makeRouter(dependencies deps: ServerDependencies) -> Router<GatehouseRequestContext> {
+    /// - Parameter metrics: serves `/metrics` on this router when given (nil when
+    ///   it has a port of its own, or when metrics are off).
+    public static func makeRouter(dependencies deps: ServerDependencies, metrics: MetricsController? = nil) -> Router<GatehouseRequestContext> {
         let router = Router(context: GatehouseRequestContext.self)
+        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMappingMiddleware(pages: deps.pages))
-        HealthController(pool: deps.pool).register(on: router)
+        HealthController(pool: deps.pool, migrator: deps.migrator).register(on: router)
+        metrics?.register(on: router)
         AuthorizeController(deps: deps).register(on: router)
         TokenController(deps: deps).register(on: router)
         UserInfoController(deps: deps).register(on: router)
@@ -36,10 +43,10 @@ public enum GatehouseServer {
         return router
     }
 
-    /// Only the health routes, for processes that serve nothing else.
-    public static func makeHealthRouter(pool: WorkerPool) -> Router<GatehouseRequestContext> {
+    /// Only the health routes.
+    public static func makeHealthRouter(pool: WorkerPool, migrator: Migrator? = nil) -> Router<GatehouseRequestContext> {
         let router = Router(context: GatehouseRequestContext.self)
-        HealthController(pool: pool).register(on: router)
+        HealthController(pool: pool, migrator: migrator).register(on: router)
         return router
     }
 }

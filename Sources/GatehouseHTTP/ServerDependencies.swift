@@ -17,6 +17,8 @@ public struct ServerDependencies: Sendable {
     public let throttle: any LoginThrottle
     public let signer: IDTokenSigner
     public let pages: PageRenderer
+    /// The migrations this build ships, for `/readyz`; nil when `sql/` is not found.
+    public let migrator: Migrator?
     let csrfKey: SymmetricKey
 
     /// Wires the Postgres stores, loads (or on first start creates) the
@@ -43,6 +45,7 @@ public struct ServerDependencies: Sendable {
             throttle: PGLoginThrottle(pool: pool),
             signer: signer,
             pages: try await PageRenderer(overridesDirectory: settings.templatesDirectory, secureCookies: settings.issuerIsHTTPS),
+            migrator: try? Migrator(directory: settings.sqlDirectory),
             csrfKey: box.derivedKey(for: "csrf")
         )
     }

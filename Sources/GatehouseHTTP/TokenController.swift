@@ -30,7 +30,8 @@ struct TokenController {
 
     func token(_ request: Request, _ context: GatehouseRequestContext) async throws -> Response {
         do {
-            let tokens = try await grant(request, context)
+            let (tokens, grantType) = try await grant(request, context)
+            ServerMetrics.tokenIssued(grantType: grantType)
             return HTTPResponses.json(tokens, headers: HTTPResponses.noStore)
         } catch let error as OAuthError {
             var headers = HTTPResponses.noStore
@@ -41,7 +42,7 @@ struct TokenController {
         }
     }
 
-    private func grant(_ request: Request, _ context: GatehouseRequestContext) async throws -> TokenResponse {
+    private func grant(_ request: Request, _ context: GatehouseRequestContext) async throws -> (TokenResponse, String) {
         var request = request
         guard request.isFormEncoded else {
             throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded")
@@ -69,7 +70,7 @@ struct TokenController {
             }
             let tokens = try await deps.grants.redeem(
                 CodeRedemption(code: code, redirectURI: redirectURI, codeVerifier: verifier), client: client, policy: policy)
-            return try await response(tokens, client: client, policy: policy)
+            return (try await response(tokens, client: client, policy: policy), grantType)
         case "refresh_token":
             guard let refreshToken = form.value("refresh_token") else { throw OAuthError.invalidRequest("refresh_token is missing") }
             var scopes: Scopes?
@@ -78,7 +79,7 @@ struct TokenController {
                 scopes = parsed
             }
             let tokens = try await deps.grants.refresh(refreshToken, client: client, scopes: scopes, policy: policy)
-            return try await response(tokens, client: client, policy: policy)
+            return (try await response(tokens, client: client, policy: policy), grantType)
         default:  // client_credentials
             guard client.kind == .confidential else {
                 throw OAuthError.unauthorizedClient("public clients cannot use client_credentials")
@@ -94,8 +95,8 @@ struct TokenController {
                 scopes = requested
             }
             let tokens = try await deps.grants.issueClientCredentials(client: client, scopes: scopes, policy: policy)
-            return TokenResponse(access_token: tokens.accessToken, expires_in: tokens.expiresIn, refresh_token: nil,
-                                 id_token: nil, scope: tokens.scopes.description)
+            return (TokenResponse(access_token: tokens.accessToken, expires_in: tokens.expiresIn, refresh_token: nil,
+                                  id_token: nil, scope: tokens.scopes.description), grantType)
         }
     }
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import ServiceLifecycle
 
@@ -37,7 +38,11 @@ public struct ExpirySweepService: Service {
                 logger.debug("sweep skipped: another replica is sweeping")
             } else {
                 var metadata: Logger.Metadata = ["seconds": "\(report.seconds)", "total": "\(report.total)"]
-                for (table, rows) in report.rows { metadata["deleted_\(table)"] = "\(rows)" }
+                for (table, rows) in report.rows {
+                    metadata["deleted_\(table)"] = "\(rows)"
+                    Counter(label: "gatehouse_sweep_rows_deleted_total", dimensions: [("table", table)]).increment(by: rows)
+                }
+                CoreMetrics.Timer(label: "gatehouse_sweep_duration_seconds").recordNanoseconds(Int64(report.seconds * 1e9))
                 logger.info("sweep finished", metadata: metadata)
             }
             return report

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Dispatch
 import Logging
 import Synchronization
@@ -10,6 +11,7 @@ import Synchronization
 /// other threads sits behind `state`'s mutex.
 final class PGWorker: @unchecked Sendable {
     struct Job: Sendable {
+        let enqueued: DispatchTime
         let deadline: DispatchTime
         /// Runs the caller's work and returns how to hand its result back;
         /// the worker updates its load before handing back, so a caller that
@@ -47,6 +49,9 @@ final class PGWorker: @unchecked Sendable {
     private let queue: DispatchQueue
     private let state = Mutex(State())
 
+    private let inUse: Gauge
+    private let waitTimer: CoreMetrics.Timer
+
     // Queue-confined.
     private var connection: PGConnection?
     private var retryAt: DispatchTime = .now()
@@ -59,6 +64,8 @@ final class PGWorker: @unchecked Sendable {
         self.queue = DispatchQueue(label: "gatehouse.pg.worker.\(index)")
         queue.setSpecific(key: Self.queueKey, value: index)
         self.backoff = configuration.reconnectBackoff.initial
+        self.inUse = Gauge(label: "gatehouse_db_connections_in_use", dimensions: [("worker", "\(index)")])
+        self.waitTimer = CoreMetrics.Timer(label: "gatehouse_db_pool_wait_seconds")
     }
 
     var load: Int { state.withLock { $0.waiting + $0.running } }
@@ -110,7 +117,11 @@ final class PGWorker: @unchecked Sendable {
     private func drain() {
         while let job = next() {
             var complete: @Sendable () -> Void
-            if job.deadline < DispatchTime.now() {
+            let started = DispatchTime.now()
+            waitTimer.recordNanoseconds(Int64(started.uptimeNanoseconds &- job.enqueued.uptimeNanoseconds))
+            inUse.record(1)
+            defer { inUse.record(0) }
+            if job.deadline < started {
                 complete = { job.fail(PGError(.poolTimeout)) }
             } else {
                 do {

@@ -81,9 +81,11 @@ public final class WorkerPool: Sendable {
         _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws -> T {
         guard !closed.load(ordering: .acquiring) else { throw PGError(.poolClosed) }
-        let deadline = DispatchTime.now() + configuration.acquireTimeout.dispatchInterval
+        let enqueued = DispatchTime.now()
+        let deadline = enqueued + configuration.acquireTimeout.dispatchInterval
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
             let job = PGWorker.Job(
+                enqueued: enqueued,
                 deadline: deadline,
                 run: { connection in
                     let result = Result { try body(connection) }
@@ -112,6 +114,7 @@ public final class WorkerPool: Sendable {
         for worker in workers {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
                 worker.enqueue(PGWorker.Job(
+                    enqueued: .now(),
                     deadline: .distantFuture,
                     run: { _ in { continuation.resume() } },
                     fail: { continuation.resume(throwing: $0) }

@@ -17,6 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try Settings.load()
+        let registry = Observability.bootstrap(settings)
+        let metrics = MetricsController(registry: registry)
         let logger = Logger(label: "gatehouse")
         let pool = WorkerPool(
             configuration: .init(
@@ -41,10 +43,22 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: Logger(label: "gatehouse.sweep")
             ))
         }
-        let app = GatehouseServer.makeApplication(dependencies: dependencies, host: host, services: services, logger: logger)
+        if let metricsPort = settings.metricsPort {
+            // /metrics on its own port, so it can stay off the public network.
+            services.append(Application(
+                router: metrics.router(),
+                configuration: .init(address: .hostname(host, port: metricsPort), serverName: "Gatehouse metrics"),
+                logger: Logger(label: "gatehouse.metrics")
+            ))
+        }
+        let app = GatehouseServer.makeApplication(
+            dependencies: dependencies, host: host, services: services,
+            metrics: settings.metricsPort == nil ? metrics : nil, logger: logger
+        )
         logger.info("serving", metadata: [
             "issuer": "\(settings.issuer)", "port": "\(settings.port)", "pool": "\(pool.configuration.size)",
             "sweep_interval": "\(settings.sweepInterval)",
+            "metrics_port": "\(settings.metricsPort.map(String.init) ?? "same")",
         ])
         try await app.runService()
         await sweepPool.shutdown()

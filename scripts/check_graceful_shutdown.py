@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Starts `gatehouse serve`, puts sign-in requests in flight, sends SIGTERM,
+and checks that every request got its answer and the server exited 0.
+
+    check_graceful_shutdown.py GATEHOUSE_BINARY   (DATABASE_URL names a migrated database)
+"""
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+binary = sys.argv[1]
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+
+env = dict(os.environ, PORT=str(port), GATEHOUSE_SECRET_KEY="x" * 48, OIDC_SWEEP_INTERVAL="0",
+           OIDC_LOGIN_MAX_FAILURES="1000", LOG_LEVEL="warning")
+server = subprocess.Popen([binary, "serve", "--host", "127.0.0.1"], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def request(method, path, body=None, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    data = response.read()
+    return response.status, response.getheader("Set-Cookie"), data.decode()
+
+
+for _ in range(200):
+    try:
+        if request("GET", "/healthz")[0] == 200:
+            break
+    except OSError:
+        time.sleep(0.05)
+else:
+    print("server did not start", file=sys.stderr)
+    sys.exit(1)
+
+status, cookie, page = request("GET", "/login")
+csrf = re.search(r'name="csrf_token" value="([^"]*)"', page).group(1)
+form = urllib.parse.urlencode({"username": "nobody", "password": "wrong-password", "csrf_token": csrf})
+headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie.split(";")[0]}
+
+# Each login costs a full scrypt verification, so these are in flight together.
+results = []
+def sign_in():
+    try:
+        results.append(request("POST", "/login", form, headers)[0])
+    except Exception as error:  # a dropped connection is a failure
+        results.append(repr(error))
+
+threads = [threading.Thread(target=sign_in) for _ in range(24)]
+for t in threads:
+    t.start()
+time.sleep(0.3)
+server.send_signal(signal.SIGTERM)
+for t in threads:
+    t.join()
+try:
+    code = server.wait(timeout=30)
+except subprocess.TimeoutExpired:
+    server.kill()
+    print("server did not exit after SIGTERM", file=sys.stderr)
+    sys.exit(1)
+
+answered = [r for r in results if r == 401]
+print(f"{len(answered)} of {len(results)} in-flight sign-ins answered; server exit status {code}")
+if len(answered) != len(threads) or code != 0:
+    print(f"results: {results}\nstderr: {server.stderr.read().decode()[-2000:]}", file=sys.stderr)
+    sys.exit(1)
