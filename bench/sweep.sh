@@ -3,7 +3,8 @@
 # with its grant) on a Postgres with production durability, one pass, and
 # /userinfo latency under steady load before and during the pass.
 #
-#   make bench-sweep            (EXPIRED=… LIVE=… to change the sizes)
+#   make bench-sweep            (EXPIRED=… LIVE=… to change the sizes,
+#                                SWEEP_ARGS="--batch-size 1000" to try other batches)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXPIRED=${EXPIRED:-1000000}
@@ -67,7 +68,8 @@ echo "steady load without a sweep (${DURATION}s, $CONNECTIONS connections):"
 load "$DURATION" | tee "$root/before.txt" | summary
 
 echo "one sweep pass under the same load:"
-"$bin" sweep >"$root/sweep.txt" &
+# shellcheck disable=SC2086 # SWEEP_ARGS is a list of flags
+"$bin" sweep ${SWEEP_ARGS:-} >"$root/sweep.txt" &
 sweeper=$!
 sleep 1
 load "$DURATION" | tee "$root/during.txt" | summary

@@ -27,6 +27,9 @@ public struct Settings: Sendable, Equatable {
     public var poolTimeout: Double
     /// Seconds between expiry sweeps; 0 disables them.
     public var sweepInterval: Int
+    /// Rows one sweep DELETE removes (`OIDC_SWEEP_BATCH_SIZE`); smaller batches
+    /// disturb live traffic less and delete more slowly.
+    public var sweepBatchSize: Int
     /// Where the numbered migration files are.
     public var sqlDirectory: String
     /// Seals signing keys at rest and keys CSRF tokens (`GATEHOUSE_SECRET_KEY`).
@@ -70,6 +73,7 @@ public struct Settings: Sendable, Equatable {
         poolSize: 0,
         poolTimeout: 5,
         sweepInterval: 300,
+        sweepBatchSize: 5000,
         sqlDirectory: "sql",
         secretKey: nil,
         allowPlainPKCE: false,
@@ -98,6 +102,7 @@ public struct Settings: Sendable, Equatable {
         s.poolSize = try reader.integer("GATEHOUSE_DB_POOL_SIZE", default: s.poolSize, in: 0...256)
         s.poolTimeout = try reader.seconds("GATEHOUSE_DB_POOL_TIMEOUT", default: s.poolTimeout)
         s.sweepInterval = try reader.integer("OIDC_SWEEP_INTERVAL", default: s.sweepInterval, in: 0...86_400)
+        s.sweepBatchSize = try reader.integer("OIDC_SWEEP_BATCH_SIZE", default: s.sweepBatchSize, in: 1...1_000_000)
         s.sqlDirectory = reader.string("GATEHOUSE_SQL_DIR") ?? s.sqlDirectory
         s.secretKey = reader.string("GATEHOUSE_SECRET_KEY")
         if let key = s.secretKey, key.utf8.count < 32 {

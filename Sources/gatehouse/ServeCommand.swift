@@ -38,7 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
         var services: [any Service] = []
         if settings.sweepInterval > 0 {
             services.append(ExpirySweepService(
-                sweeper: ExpirySweeper(pool: sweepPool),
+                sweeper: ExpirySweeper(pool: sweepPool, batchSize: settings.sweepBatchSize),
                 interval: .seconds(settings.sweepInterval),
                 logger: Logger(label: "gatehouse.sweep")
             ))

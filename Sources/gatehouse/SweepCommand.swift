@@ -11,12 +11,13 @@ struct SweepCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Count what would be deleted; delete nothing.")
     var dryRun = false
 
-    @Option(name: .customLong("batch-size"), help: "Rows per DELETE statement.")
-    var batchSize = 5000
+    @Option(name: .customLong("batch-size"), help: "Rows per DELETE statement (default: $OIDC_SWEEP_BATCH_SIZE or 5000).")
+    var batchSize: Int?
 
     func run() async throws {
         let report = try await CommandContext.with { context in
-            try await ExpirySweeper(pool: context.pool, batchSize: batchSize).sweep(dryRun: dryRun)
+            try await ExpirySweeper(pool: context.pool, batchSize: batchSize ?? context.settings.sweepBatchSize)
+                .sweep(dryRun: dryRun)
         }
         if report.skipped {
             print("skipped: another process is sweeping")

@@ -13,6 +13,7 @@ struct SettingsTests {
         #expect(s.issuer == "http://localhost:8000")
         #expect(s.databaseURL == nil)
         #expect(s.sweepInterval == 300)
+        #expect(s.sweepBatchSize == 5000)
     }
 
     @Test("values are read by their django-oidc-provider names")
@@ -20,7 +21,9 @@ struct SettingsTests {
         let s = try Settings.load(from: [
             "OIDC_TOKEN_EXPIRE": "60", "OIDC_ISSUER": "https://id.example.com/", "PORT": "9000",
             "DATABASE_URL": "postgresql:///x", "OIDC_SKIP_CONSENT_EXPIRE": "7", "GATEHOUSE_SQL_DIR": "/srv/sql",
+            "OIDC_SWEEP_BATCH_SIZE": "1000",
         ])
+        #expect(s.sweepBatchSize == 1000)
         #expect(s.tokenExpire == 60)
         #expect(s.issuer == "https://id.example.com")
         #expect(s.issuerIsHTTPS)
