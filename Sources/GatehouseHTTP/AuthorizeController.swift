@@ -196,7 +196,7 @@ struct AuthorizeController {
         try await deps.sessions.delete(id: sessionID)
         let session = try await deps.sessions.create(userID: user.id, authTime: now, now: now,
                                                      lifetime: deps.settings.sessionExpire)
-        let cookie = SessionCookie.set(session.id, maxAge: deps.settings.sessionExpire, secure: deps.pages.secureCookies)
+        let cookie = SessionCookie.set(session.id, maxAge: deps.settings.sessionExpire, secure: deps.settings.issuerIsHTTPS)
         if next.isEmpty {
             return deps.pages.message("Signed in", "You are signed in as \(user.username).", headers: [cookie])
         }
@@ -212,7 +212,7 @@ struct AuthorizeController {
         } else {
             let fresh = try await deps.sessions.create(userID: nil, authTime: nil, now: now, lifetime: Self.anonymousSessionLifetime)
             sessionID = fresh.id
-            headers.append(SessionCookie.set(fresh.id, maxAge: Self.anonymousSessionLifetime, secure: deps.pages.secureCookies))
+            headers.append(SessionCookie.set(fresh.id, maxAge: Self.anonymousSessionLifetime, secure: deps.settings.issuerIsHTTPS))
         }
         return deps.pages.page("login", [
             "client_name": clientName as Any, "username": loginHint ?? "",

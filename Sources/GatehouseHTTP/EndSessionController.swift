@@ -25,7 +25,7 @@ struct EndSessionController {
         if let id = SessionCookie.read(request) {
             try await deps.sessions.delete(id: id)
         }
-        let clear = SessionCookie.clear(secure: deps.pages.secureCookies)
+        let clear = SessionCookie.clear(secure: deps.settings.issuerIsHTTPS)
 
         if let target = parameters.value("post_logout_redirect_uri") {
             var clientID = parameters.value("client_id")

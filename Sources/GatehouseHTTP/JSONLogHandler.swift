@@ -23,7 +23,7 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var object: [String: String] = [
-            "ts": ISO8601DateFormatter().string(from: Date()),
+            "ts": Date().formatted(Self.timestamp),
             "level": event.level.rawValue,
             "logger": label,
             "message": event.message.description,
@@ -38,6 +38,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     private static let lock = Mutex(())
+    private static let timestamp = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     public static let standardOutput: @Sendable (String) -> Void = { line in
         lock.withLock { _ in

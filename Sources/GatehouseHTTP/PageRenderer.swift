@@ -8,11 +8,10 @@ import Mustache
 /// Mustache's `{{name}}` HTML-escapes every value.
 public struct PageRenderer: Sendable {
     let library: MustacheLibrary
-    let secureCookies: Bool
 
     public static let templateNames = ["login", "consent", "error", "message"]
 
-    public init(overridesDirectory: String?, secureCookies: Bool) async throws {
+    public init(overridesDirectory: String?) async throws {
         var library = MustacheLibrary()
         for (name, text) in DefaultTemplates.all {
             try library.register(text, named: name)
@@ -30,7 +29,6 @@ public struct PageRenderer: Sendable {
             }
         }
         self.library = library
-        self.secureCookies = secureCookies
     }
 
     struct TemplateError: Error, CustomStringConvertible {

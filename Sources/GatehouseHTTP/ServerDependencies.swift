@@ -44,7 +44,7 @@ public struct ServerDependencies: Sendable {
             consents: PGConsentStore(pool: pool),
             throttle: PGLoginThrottle(pool: pool),
             signer: signer,
-            pages: try await PageRenderer(overridesDirectory: settings.templatesDirectory, secureCookies: settings.issuerIsHTTPS),
+            pages: try await PageRenderer(overridesDirectory: settings.templatesDirectory),
             migrator: try? Migrator(directory: settings.sqlDirectory),
             csrfKey: box.derivedKey(for: "csrf")
         )

@@ -64,7 +64,7 @@ public final class WorkerPool: Sendable {
         let workers = self.workers
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "gatehouse.pg.watchdog"))
         let tick = min(configuration.acquireTimeout / 10, .milliseconds(100))
-        timer.schedule(deadline: .now() + tick.timeInterval, repeating: tick.timeInterval, leeway: .milliseconds(10))
+        timer.schedule(deadline: .now() + tick.dispatchInterval, repeating: tick.dispatchInterval, leeway: .milliseconds(10))
         timer.setEventHandler { workers.forEach { $0.expireOverdueJobs() } }
         timer.resume()
         self.watchdog = timer
@@ -157,8 +157,7 @@ public final class WorkerPool: Sendable {
 }
 
 extension Duration {
-    var timeInterval: DispatchTimeInterval { .nanoseconds(Int(nanoseconds)) }
-    var dispatchInterval: DispatchTimeInterval { timeInterval }
+    var dispatchInterval: DispatchTimeInterval { .nanoseconds(Int(nanoseconds)) }
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000

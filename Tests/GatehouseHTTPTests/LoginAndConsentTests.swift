@@ -65,6 +65,34 @@ struct LoginAndConsentTests {
         await op.shutdown()
     }
 
+    @Test("a consent form without the session's CSRF token is refused and issues no code")
+    func consentCSRF() async throws {
+        let op = try await TestProvider.make()
+        try await op.createUser()
+        let (client, _) = try await op.createClient()
+        try await op.app().test(.router) { http in
+            let browser = Browser(http)
+            let consent = try await op.submitLogin(browser, on: try await browser.get(op.authorizeURI(client)))
+            let forged = try await browser.post("/consent", form: [
+                ("csrf_token", "forged"), ("request", try #require(consent.field("request"))), ("allow", "allow"),
+            ])
+            #expect(forged.status == .forbidden)
+            #expect(forged.location == nil)
+        }
+        await op.shutdown()
+    }
+
+    @Test("login_hint fills in the username field")
+    func loginHint() async throws {
+        let op = try await TestProvider.make()
+        let (client, _) = try await op.createClient()
+        try await op.app().test(.router) { http in
+            let page = try await Browser(http).get(op.authorizeURI(client, extra: [("login_hint", "alice@example.com")]))
+            #expect(page.field("username") == "alice@example.com")
+        }
+        await op.shutdown()
+    }
+
     @Test("an unknown user and a wrong password get the same message")
     func sameMessage() async throws {
         let op = try await TestProvider.make()
