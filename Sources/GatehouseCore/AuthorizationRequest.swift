@@ -95,6 +95,9 @@ public struct AuthorizationRequest: Sendable, Equatable {
         }
 
         guard let scopeText = p.value("scope") else { throw fail(.invalidScope("the scope parameter is missing")) }
+        guard scopeText.utf8.count <= Scopes.maximumLength else {
+            throw fail(.invalidRequest("scope is longer than \(Scopes.maximumLength) characters"))
+        }
         guard let scopes = Scopes(parsing: scopeText), !scopes.isEmpty else {
             throw fail(.invalidScope("the scope parameter is malformed"))
         }

@@ -7,6 +7,10 @@ public struct Scopes: Sendable, Equatable, CustomStringConvertible {
         self.values = values.filter { seen.insert($0).inserted }
     }
 
+    /// The longest `scope` parameter accepted: every scope Gatehouse knows fits
+    /// many times over, and a bound keeps hostile input out of the database.
+    public static let maximumLength = 1024
+
     /// Parses a space-delimited `scope` parameter; nil when a value is not a scope-token.
     public init?(parsing text: String) {
         let parts = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)

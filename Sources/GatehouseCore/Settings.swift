@@ -25,6 +25,12 @@ public struct Settings: Sendable, Equatable {
     public var poolSize: Int
     /// Seconds a request may wait for a database worker before a 503.
     public var poolTimeout: Double
+    /// Seconds one database statement may run before Postgres cancels it and
+    /// the request gets a 503 (`GATEHOUSE_DB_STATEMENT_TIMEOUT`).
+    public var statementTimeout: Double
+    /// Seconds an HTTP connection may send nothing before it is closed
+    /// (`GATEHOUSE_IDLE_TIMEOUT`); also ends requests whose sender stalls.
+    public var idleTimeout: Double
     /// Seconds between expiry sweeps; 0 disables them.
     public var sweepInterval: Int
     /// Rows one sweep DELETE removes (`OIDC_SWEEP_BATCH_SIZE`); smaller batches
@@ -72,8 +78,10 @@ public struct Settings: Sendable, Equatable {
         templatesDirectory: nil,
         poolSize: 0,
         poolTimeout: 5,
+        statementTimeout: 10,
+        idleTimeout: 60,
         sweepInterval: 300,
-        sweepBatchSize: 5000,
+        sweepBatchSize: 1000,
         sqlDirectory: "sql",
         secretKey: nil,
         allowPlainPKCE: false,
@@ -101,6 +109,8 @@ public struct Settings: Sendable, Equatable {
         s.templatesDirectory = reader.string("OIDC_TEMPLATES_DIR")
         s.poolSize = try reader.integer("GATEHOUSE_DB_POOL_SIZE", default: s.poolSize, in: 0...256)
         s.poolTimeout = try reader.seconds("GATEHOUSE_DB_POOL_TIMEOUT", default: s.poolTimeout)
+        s.statementTimeout = try reader.seconds("GATEHOUSE_DB_STATEMENT_TIMEOUT", default: s.statementTimeout)
+        s.idleTimeout = try reader.seconds("GATEHOUSE_IDLE_TIMEOUT", default: s.idleTimeout)
         s.sweepInterval = try reader.integer("OIDC_SWEEP_INTERVAL", default: s.sweepInterval, in: 0...86_400)
         s.sweepBatchSize = try reader.integer("OIDC_SWEEP_BATCH_SIZE", default: s.sweepBatchSize, in: 1...1_000_000)
         s.sqlDirectory = reader.string("GATEHOUSE_SQL_DIR") ?? s.sqlDirectory

@@ -18,6 +18,13 @@ struct ErrorMappingMiddleware: RouterMiddleware {
             var response = try await next(request, context)
             response.headers[.xContentTypeOptions] = "nosniff"
             return response
+        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
+            // Raised while collecting the body; answer in the endpoint's format.
+            let reason = "the request body is larger than \(context.maxUploadSize / 1024) KiB"
+            if isBrowserRoute(request) {
+                return pages.error("Request too large", reason, status: .contentTooLarge)
+            }
+            return HTTPResponses.oauthError(OAuthError("invalid_request", reason, status: 413), headers: HTTPResponses.noStore)
         } catch let error as HTTPResponseError {
             throw error
         } catch let error as PGError where error.isUnavailable {

@@ -75,6 +75,7 @@ struct TokenController {
             guard let refreshToken = form.value("refresh_token") else { throw OAuthError.invalidRequest("refresh_token is missing") }
             var scopes: Scopes?
             if let text = form.value("scope") {
+                try Self.checkScopeLength(text)
                 guard let parsed = Scopes(parsing: text), !parsed.isEmpty else { throw OAuthError.invalidScope("scope is malformed") }
                 scopes = parsed
             }
@@ -88,6 +89,7 @@ struct TokenController {
             let allowed = client.scopes.filter { !["openid", "offline_access", "profile", "email", "phone", "address"].contains($0) }
             var scopes = Scopes(allowed)
             if let text = form.value("scope") {
+                try Self.checkScopeLength(text)
                 guard let requested = Scopes(parsing: text) else { throw OAuthError.invalidScope("scope is malformed") }
                 guard requested.values.allSatisfy(allowed.contains) else {
                     throw OAuthError.invalidScope("scope not allowed for client_credentials: \(requested)")
@@ -101,6 +103,12 @@ struct TokenController {
     }
 
     /// client_secret_basic, client_secret_post, or none for public clients.
+    private static func checkScopeLength(_ text: String) throws {
+        guard text.utf8.count <= Scopes.maximumLength else {
+            throw OAuthError.invalidRequest("scope is longer than \(Scopes.maximumLength) characters")
+        }
+    }
+
     private func authenticate(_ request: Request, _ form: FormParameters) async throws -> Client {
         let credentials = try ClientCredentials.from(authorization: request.headers[.authorization], body: form)
         guard let client = try await deps.clients.find(clientID: credentials.clientID) else {

@@ -45,7 +45,7 @@ public struct ExpirySweeper: Sendable {
     public let batchSize: Int
 
     /// - Parameter pool: a pool of size 1, used only by the sweeper.
-    public init(pool: WorkerPool, clock: any GatehouseCore.Clock = SystemClock(), batchSize: Int = 5000) {
+    public init(pool: WorkerPool, clock: any GatehouseCore.Clock = SystemClock(), batchSize: Int = 1000) {
         self.pool = pool
         self.clock = clock
         self.batchSize = max(1, batchSize)

@@ -41,7 +41,8 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
     public var isUnavailable: Bool {
         switch kind {
         case .connectionFailed, .connectionLost, .poolTimeout, .backingOff, .poolClosed: true
-        case .server: sqlState?.isConnectionClass ?? false
+        // A statement cancelled by statement_timeout: the database is too slow now.
+        case .server: (sqlState?.isConnectionClass ?? false) || sqlState == .queryCanceled
         case .decoding, .invalidParameter: false
         }
     }
@@ -85,6 +86,7 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let serializationFailure = SQLState(rawValue: "40001")
     public static let deadlockDetected = SQLState(rawValue: "40P01")
     public static let adminShutdown = SQLState(rawValue: "57P01")
+    public static let queryCanceled = SQLState(rawValue: "57014")
     public static let undefinedTable = SQLState(rawValue: "42P01")
 
     /// Class 08 (connection exception) and the shutdown codes of class 57P.

@@ -161,6 +161,9 @@ final class PGWorker: @unchecked Sendable {
         guard DispatchTime.now() >= retryAt else { throw PGError(.backingOff) }
         do {
             let fresh = try PGConnection(conninfo: configuration.conninfo, database: configuration.database)
+            if let timeout = configuration.statementTimeout {
+                try fresh.query("SELECT set_config('statement_timeout', $1, false)", "\(max(1, timeout.nanoseconds / 1_000_000))ms")
+            }
             connection = fresh
             backoff = configuration.reconnectBackoff.initial
             return fresh

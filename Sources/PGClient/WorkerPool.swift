@@ -29,19 +29,24 @@ public final class WorkerPool: Sendable {
         public var acquireTimeout: Duration
         /// First and longest pause between reconnect attempts of a worker.
         public var reconnectBackoff: (initial: Duration, maximum: Duration)
+        /// Postgres cancels a statement that runs longer (`statement_timeout`);
+        /// nil keeps the server's setting.
+        public var statementTimeout: Duration?
 
         public init(
             conninfo: String?,
             database: String? = nil,
             size: Int = Configuration.defaultSize,
             acquireTimeout: Duration = .seconds(5),
-            reconnectBackoff: (initial: Duration, maximum: Duration) = (.milliseconds(100), .seconds(5))
+            reconnectBackoff: (initial: Duration, maximum: Duration) = (.milliseconds(100), .seconds(5)),
+            statementTimeout: Duration? = nil
         ) {
             self.conninfo = conninfo
             self.database = database
             self.size = max(1, size)
             self.acquireTimeout = acquireTimeout
             self.reconnectBackoff = reconnectBackoff
+            self.statementTimeout = statementTimeout
         }
 
         public static var defaultSize: Int { max(2, 2 * ProcessInfo.processInfo.activeProcessorCount) }

@@ -24,7 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(
                 conninfo: settings.databaseURL,
                 size: settings.poolSize > 0 ? settings.poolSize : WorkerPool.Configuration.defaultSize,
-                acquireTimeout: .seconds(settings.poolTimeout)
+                acquireTimeout: .seconds(settings.poolTimeout),
+                statementTimeout: .seconds(settings.statementTimeout)
             ),
             logger: logger
         )

@@ -11,7 +11,7 @@ struct SweepCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Count what would be deleted; delete nothing.")
     var dryRun = false
 
-    @Option(name: .customLong("batch-size"), help: "Rows per DELETE statement (default: $OIDC_SWEEP_BATCH_SIZE or 5000).")
+    @Option(name: .customLong("batch-size"), help: "Rows per DELETE statement (default: $OIDC_SWEEP_BATCH_SIZE or 1000).")
     var batchSize: Int?
 
     func run() async throws {

@@ -13,7 +13,7 @@ struct SettingsTests {
         #expect(s.issuer == "http://localhost:8000")
         #expect(s.databaseURL == nil)
         #expect(s.sweepInterval == 300)
-        #expect(s.sweepBatchSize == 5000)
+        #expect(s.sweepBatchSize == 1000)
     }
 
     @Test("values are read by their django-oidc-provider names")

@@ -34,6 +34,21 @@ struct WorkerPoolTests {
         await pool.shutdown()
     }
 
+    @Test("a statement that outruns statementTimeout is cancelled, fails as unavailable, and the connection stays usable")
+    func statementTimeout() async throws {
+        let pool = WorkerPool(configuration: .init(conninfo: db.adminURL, database: db.name, size: 1,
+                                                   statementTimeout: .milliseconds(200)))
+        await #expect {
+            try await pool.withConnection { conn in try conn.query("SELECT pg_sleep(5)") }
+        } throws: { error in
+            guard let error = error as? PGError else { return false }
+            return error.isUnavailable && error.sqlState == .queryCanceled
+        }
+        let answer = try await pool.withConnection { conn in try conn.query("SELECT 1").first!.decode(Int.self, at: 0) }
+        #expect(answer == 1)
+        await pool.shutdown()
+    }
+
     @Test("libpq work runs on a Dispatch worker thread, not the caller's")
     func runsOffTheCallersThread() async throws {
         let pool = db.makePool(size: 1)
