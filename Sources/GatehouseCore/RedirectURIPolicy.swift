@@ -49,8 +49,20 @@ public struct RedirectURIPolicy: Sendable {
         }
     }
 
+    /// `localhost`, `[::1]` or a numeric IPv4 address in 127.0.0.0/8. A host
+    /// name that merely starts with "127." (`127.attacker.example`) is not.
     static func isLoopback(_ host: String) -> Bool {
         let h = host.lowercased()
-        return h == "localhost" || h == "127.0.0.1" || h == "[::1]" || h == "::1" || h.hasPrefix("127.")
+        return h == "localhost" || h == "[::1]" || h == "::1" || isLoopbackIPv4(h)
+    }
+
+    /// Four dotted decimal octets, each 0-255, the first being 127.
+    static func isLoopbackIPv4(_ host: String) -> Bool {
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0] == "127" else { return false }
+        return octets.allSatisfy { octet in
+            (1...3).contains(octet.count) && octet.allSatisfy { $0.isASCII && $0.isNumber }
+                && Int(octet).map { $0 <= 255 } == true
+        }
     }
 }

@@ -18,14 +18,18 @@ enum HTTPResponses {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    struct ErrorBody: Encodable {
-        let error: String
-        let error_description: String
+    /// A JSON object written by `JSONText`, for the answers served most often.
+    static func json(object members: [String: ClaimValue], status: HTTPResponse.Status = .ok,
+                     headers extra: [(HTTPField.Name, String)] = []) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        for (name, value) in extra { headers.append(HTTPField(name: name, value: value)) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: JSONText.object(members))))
     }
 
     /// RFC 6749 §5.2 error response.
     static func oauthError(_ error: OAuthError, headers: [(HTTPField.Name, String)] = []) -> Response {
-        json(ErrorBody(error: error.code, error_description: error.errorDescription),
+        json(object: ["error": .string(error.code), "error_description": .string(error.errorDescription)],
              status: .init(code: error.status), headers: headers)
     }
 

@@ -44,7 +44,8 @@ public struct PageRenderer: Sendable {
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
         headers[.xFrameOptions] = "DENY"
-        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        // No form-action: Chrome and Safari apply it to the redirect after a form POST, which would block the redirect to the client.
+        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
         headers[.referrerPolicy] = "no-referrer"
         for (name, value) in extra { headers.append(HTTPField(name: name, value: value)) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))

@@ -26,13 +26,23 @@ struct TokenController {
         let refresh_token: String?
         let id_token: String?
         let scope: String
+
+        var members: [String: ClaimValue] {
+            var m: [String: ClaimValue] = [
+                "access_token": .string(access_token), "token_type": .string(token_type),
+                "expires_in": .number(expires_in), "scope": .string(scope),
+            ]
+            m["refresh_token"] = refresh_token.map(ClaimValue.string)
+            m["id_token"] = id_token.map(ClaimValue.string)
+            return m
+        }
     }
 
     func token(_ request: Request, _ context: GatehouseRequestContext) async throws -> Response {
         do {
             let (tokens, grantType) = try await grant(request, context)
             ServerMetrics.tokenIssued(grantType: grantType)
-            return HTTPResponses.json(tokens, headers: HTTPResponses.noStore)
+            return HTTPResponses.json(object: tokens.members, headers: HTTPResponses.noStore)
         } catch let error as OAuthError {
             var headers = HTTPResponses.noStore
             if error.code == "invalid_client" {
@@ -102,23 +112,22 @@ struct TokenController {
         }
     }
 
-    /// client_secret_basic, client_secret_post, or none for public clients.
     private static func checkScopeLength(_ text: String) throws {
         guard text.utf8.count <= Scopes.maximumLength else {
             throw OAuthError.invalidRequest("scope is longer than \(Scopes.maximumLength) characters")
         }
     }
 
+    /// client_secret_basic, client_secret_post, or none for public clients.
     private func authenticate(_ request: Request, _ form: FormParameters) async throws -> Client {
         let credentials = try ClientCredentials.from(authorization: request.headers[.authorization], body: form)
-        guard let client = try await deps.clients.find(clientID: credentials.clientID) else {
+        guard let (client, secretMatches) = try await deps.clients.find(clientID: credentials.clientID,
+                                                                         checkingSecret: credentials.secret) else {
             throw OAuthError.invalidClient("client authentication failed")
         }
         switch client.kind {
         case .confidential:
-            guard let secret = credentials.secret,
-                  try await deps.clients.verifySecret(clientID: client.clientID, secret: secret)
-            else { throw OAuthError.invalidClient("client authentication failed") }
+            guard secretMatches else { throw OAuthError.invalidClient("client authentication failed") }
         case .public:
             guard credentials.secret == nil || credentials.secret == "" else {
                 throw OAuthError.invalidClient("public clients have no secret")

@@ -33,7 +33,7 @@ struct UserInfoController {
             guard scopes.contains("openid") else {
                 throw OAuthError.insufficientScope("the access token does not hold the openid scope")
             }
-            return HTTPResponses.json(UserClaims.claims(for: user, scopes: scopes),
+            return HTTPResponses.json(object: UserClaims.claims(for: user, scopes: scopes),
                                       headers: HTTPResponses.noStore + CORS.headers)
         } catch let error as OAuthError {
             // RFC 6750 §3: the challenge names the error.

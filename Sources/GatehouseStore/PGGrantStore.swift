@@ -56,7 +56,7 @@ public struct PGGrantStore: GrantStore {
             // the others wait and then see it redeemed.
             guard let row = try conn.query("""
                 SELECT c.grant_id, c.redirect_uri, c.scopes, c.nonce, c.code_challenge, c.code_challenge_method,
-                       c.expires_at, c.redeemed_at, g.client_id, g.auth_time, g.revoked_at, u.subject
+                       c.expires_at, c.redeemed_at, g.client_id, g.auth_time, g.revoked_at, u.subject, u.is_active
                 FROM authorization_codes c
                 JOIN grants g ON g.id = c.grant_id
                 JOIN users u ON u.id = g.user_id
@@ -76,6 +76,10 @@ public struct PGGrantStore: GrantStore {
             }
             guard try row.decode(Date.self, column: "expires_at") > policy.now else {
                 throw OAuthError.invalidGrant("the authorization code has expired")
+            }
+            // A user disabled after the code was issued gets no tokens, as with refresh.
+            guard try row.decode(Bool.self, column: "is_active") else {
+                throw OAuthError.invalidGrant("the user is disabled")
             }
             guard redemption.redirectURI == (try row.decode(String.self, column: "redirect_uri")) else {
                 throw OAuthError.invalidGrant("redirect_uri does not match the authorization request")

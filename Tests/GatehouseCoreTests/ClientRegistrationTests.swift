@@ -36,6 +36,19 @@ struct ClientRegistrationTests {
         _ = try ClientRegistration(name: "X", redirectURIs: ["http://example.org/"]).validated(policy: development)
     }
 
+    @Test("only a numeric 127.x.y.z, [::1] or localhost counts as loopback, not a host name that starts with 127.")
+    func loopbackLookalikes() throws {
+        for uri in ["http://127.attacker.example/cb", "http://127.0.0.1.attacker.example/cb", "http://127.0.0.256/cb",
+                    "http://127.0.0/cb", "http://127.0.0.1a/cb", "http://localhost.attacker.example/cb"] {
+            #expect(throws: RedirectURIPolicy.Violation.self, "\(uri)") {
+                try ClientRegistration(name: "X", redirectURIs: [uri]).validated(policy: strict)
+            }
+        }
+        for uri in ["http://127.0.0.1:8080/cb", "http://127.1.2.3/cb", "http://127.255.255.255/cb", "http://LOCALHOST/cb"] {
+            _ = try ClientRegistration(name: "X", redirectURIs: [uri]).validated(policy: strict)
+        }
+    }
+
     @Test("malformed and relative URIs are refused")
     func malformed() {
         for uri in ["not a uri", "/relative/path", "https://", "javascript:alert(1)", "https://rp.example/c b"] {

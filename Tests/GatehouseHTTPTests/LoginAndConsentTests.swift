@@ -18,6 +18,9 @@ struct LoginAndConsentTests {
             #expect(page.status == .ok)
             #expect(page.headers[.xFrameOptions] == "DENY")
             #expect(page.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+            #expect(page.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
+            // form-action would block the redirect after the login and consent POSTs in Chrome and Safari.
+            #expect(page.headers[.contentSecurityPolicy]?.contains("form-action") == false)
             #expect(page.headers[.referrerPolicy] == "no-referrer")
             #expect(page.headers[.cacheControl] == "no-store")
             #expect(page.body.contains("<html lang=\"en\">"))
