@@ -65,3 +65,37 @@ public enum BearerToken {
         return found.first
     }
 }
+
+/// A token-endpoint caller to authenticate on the same database round trip as
+/// its grant: the store looks the client up, `verify`s the secret against the
+/// stored digest, then applies `authorize` (the grant's rules for this client).
+public struct ClientAuthentication: Sendable {
+    public let credentials: ClientCredentials
+    public let authorize: @Sendable (Client) throws -> Void
+
+    public init(_ credentials: ClientCredentials, authorize: @escaping @Sendable (Client) throws -> Void = { _ in }) {
+        self.credentials = credentials
+        self.authorize = authorize
+    }
+
+    /// Checks the presented secret against the stored digest (nil: no client
+    /// found, or a client without a secret) in constant time, then `authorize`.
+    /// - Parameter client: nil when no client has the presented client_id.
+    public func verify(_ client: Client?, storedDigest: [UInt8]?) throws -> Client {
+        let presented = credentials.secret.map(SecretToken.digest(of:))
+        // An unknown client pays for a comparison too.
+        let matches = SecretToken.constantTimeEquals(presented ?? [], storedDigest ?? [UInt8](repeating: 0, count: presented?.count ?? 0))
+            && presented != nil && storedDigest != nil
+        guard let client else { throw OAuthError.invalidClient("client authentication failed") }
+        switch client.kind {
+        case .confidential:
+            guard matches else { throw OAuthError.invalidClient("client authentication failed") }
+        case .public:
+            guard credentials.secret == nil || credentials.secret == "" else {
+                throw OAuthError.invalidClient("public clients have no secret")
+            }
+        }
+        try authorize(client)
+        return client
+    }
+}

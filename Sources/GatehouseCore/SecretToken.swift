@@ -10,11 +10,11 @@ import Foundation
 public enum SecretToken {
     public static let byteCount = 32
 
-    /// A fresh random secret.
+    /// A fresh random secret. BoringSSL's CSPRNG (behind `SymmetricKey`) fills
+    /// the bytes in user space; drawing them one `UInt8.random` at a time cost
+    /// a getrandom system call per byte.
     public static func generate(byteCount: Int = byteCount) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Base64URL.encode(bytes)
+        SymmetricKey(size: SymmetricKeySize(bitCount: byteCount * 8)).withUnsafeBytes { Base64URL.encode($0) }
     }
 
     /// The SHA-256 digest under which a secret is stored and looked up.
@@ -33,11 +33,35 @@ public enum SecretToken {
 
 /// Unpadded base64url (RFC 4648 §5), as JOSE and OAuth use it.
 public enum Base64URL {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
     public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let input = Array(bytes)
+        return String(unsafeUninitializedCapacity: (input.count * 4 + 2) / 3) { out in
+            var o = 0
+            var i = 0
+            while i + 2 < input.count {
+                let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+                out[o] = alphabet[Int(n >> 18 & 63)]
+                out[o + 1] = alphabet[Int(n >> 12 & 63)]
+                out[o + 2] = alphabet[Int(n >> 6 & 63)]
+                out[o + 3] = alphabet[Int(n & 63)]
+                i += 3
+                o += 4
+            }
+            let rest = input.count - i
+            if rest > 0 {
+                let n = UInt32(input[i]) << 16 | (rest == 2 ? UInt32(input[i + 1]) << 8 : 0)
+                out[o] = alphabet[Int(n >> 18 & 63)]
+                out[o + 1] = alphabet[Int(n >> 12 & 63)]
+                o += 2
+                if rest == 2 {
+                    out[o] = alphabet[Int(n >> 6 & 63)]
+                    o += 1
+                }
+            }
+            return o
+        }
     }
 
     public static func decode(_ text: String) -> [UInt8]? {

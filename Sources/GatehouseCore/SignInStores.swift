@@ -56,12 +56,17 @@ public protocol GrantStore: Sendable {
     /// Records a grant and a single-use code for it; returns the code.
     func issueCode(for request: AuthorizationRequest, client: Client, userID: Int64, authTime: Date,
                    now: Date, lifetime: Int) async throws -> String
+    // The token grants authenticate their client in the same transaction as
+    // the grant itself: one database round trip per token request.
+
     /// Redeems a code once. A second redemption revokes the grant and every token issued from it.
-    func redeem(_ redemption: CodeRedemption, client: Client, policy: TokenPolicy) async throws -> IssuedTokens
+    func redeem(_ redemption: CodeRedemption, client: ClientAuthentication, policy: TokenPolicy) async throws -> (Client, IssuedTokens)
     /// Rotates a refresh token. Presenting a rotated one revokes the grant.
-    func refresh(_ refreshToken: String, client: Client, scopes: Scopes?, policy: TokenPolicy) async throws -> IssuedTokens
-    /// An access token for the client itself, with no user and no refresh token.
-    func issueClientCredentials(client: Client, scopes: Scopes, policy: TokenPolicy) async throws -> IssuedTokens
+    func refresh(_ refreshToken: String, client: ClientAuthentication, scopes: Scopes?, policy: TokenPolicy) async throws -> (Client, IssuedTokens)
+    /// An access token for the client itself, with no user and no refresh token;
+    /// `scopes` picks the token's scopes once the client is known.
+    func issueClientCredentials(client: ClientAuthentication, scopes: @escaping @Sendable (Client) throws -> Scopes,
+                                policy: TokenPolicy) async throws -> (Client, IssuedTokens)
     /// The user and granted scopes of a live access token, or nil.
     func owner(ofAccessToken token: String, now: Date) async throws -> (user: User, scopes: Scopes)?
 }

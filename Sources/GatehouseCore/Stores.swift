@@ -27,9 +27,6 @@ public protocol ClientStore: Sendable {
     func rotateSecret(clientID: String) async throws -> String
     /// Whether `secret` is the client's current secret (constant-time).
     func verifySecret(clientID: String, secret: String) async throws -> Bool
-    /// The client and whether `secret` is its current secret, in one round
-    /// trip (the token endpoint's client authentication); nil for an unknown client.
-    func find(clientID: String, checkingSecret secret: String?) async throws -> (client: Client, secretMatches: Bool)?
 }
 
 /// Errors a store reports in domain terms.

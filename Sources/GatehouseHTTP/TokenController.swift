@@ -61,13 +61,19 @@ struct TokenController {
             throw OAuthError.invalidRequest("the body's encoding is malformed")
         }
         try form.rejectRepeats()
-        let client = try await authenticate(request, form)
+        let credentials = try ClientCredentials.from(authorization: request.headers[.authorization], body: form)
         guard let grantType = form.value("grant_type") else { throw OAuthError.invalidRequest("grant_type is missing") }
         guard ClientRegistration.supportedGrantTypes.contains(grantType) else {
             throw OAuthError.unsupportedGrantType("grant_type '\(grantType)' is not supported")
         }
-        guard client.grantTypes.contains(grantType) else {
-            throw OAuthError.unauthorizedClient("this client may not use \(grantType)")
+        // The store authenticates the client on the grant's own database round trip.
+        let client = ClientAuthentication(credentials) { client in
+            guard client.grantTypes.contains(grantType) else {
+                throw OAuthError.unauthorizedClient("this client may not use \(grantType)")
+            }
+            if grantType == "client_credentials" && client.kind != .confidential {
+                throw OAuthError.unauthorizedClient("public clients cannot use client_credentials")
+            }
         }
         let policy = deps.tokenPolicy()
         switch grantType {
@@ -78,9 +84,9 @@ struct TokenController {
             if let verifier, !PKCE.isValidVerifier(verifier) {
                 throw OAuthError.invalidGrant("code_verifier must be 43 to 128 unreserved characters")
             }
-            let tokens = try await deps.grants.redeem(
+            let (authenticated, tokens) = try await deps.grants.redeem(
                 CodeRedemption(code: code, redirectURI: redirectURI, codeVerifier: verifier), client: client, policy: policy)
-            return (try await response(tokens, client: client, policy: policy), grantType)
+            return (try await response(tokens, client: authenticated, policy: policy), grantType)
         case "refresh_token":
             guard let refreshToken = form.value("refresh_token") else { throw OAuthError.invalidRequest("refresh_token is missing") }
             var scopes: Scopes?
@@ -89,24 +95,24 @@ struct TokenController {
                 guard let parsed = Scopes(parsing: text), !parsed.isEmpty else { throw OAuthError.invalidScope("scope is malformed") }
                 scopes = parsed
             }
-            let tokens = try await deps.grants.refresh(refreshToken, client: client, scopes: scopes, policy: policy)
-            return (try await response(tokens, client: client, policy: policy), grantType)
+            let (authenticated, tokens) = try await deps.grants.refresh(refreshToken, client: client, scopes: scopes, policy: policy)
+            return (try await response(tokens, client: authenticated, policy: policy), grantType)
         default:  // client_credentials
-            guard client.kind == .confidential else {
-                throw OAuthError.unauthorizedClient("public clients cannot use client_credentials")
-            }
-            // There is no user, so user-related scopes mean nothing here.
-            let allowed = client.scopes.filter { !["openid", "offline_access", "profile", "email", "phone", "address"].contains($0) }
-            var scopes = Scopes(allowed)
+            var requested: Scopes?
             if let text = form.value("scope") {
                 try Self.checkScopeLength(text)
-                guard let requested = Scopes(parsing: text) else { throw OAuthError.invalidScope("scope is malformed") }
+                guard let parsed = Scopes(parsing: text) else { throw OAuthError.invalidScope("scope is malformed") }
+                requested = parsed
+            }
+            let (_, tokens) = try await deps.grants.issueClientCredentials(client: client, scopes: { [requested] client in
+                // There is no user, so user-related scopes mean nothing here.
+                let allowed = client.scopes.filter { !["openid", "offline_access", "profile", "email", "phone", "address"].contains($0) }
+                guard let requested else { return Scopes(allowed) }
                 guard requested.values.allSatisfy(allowed.contains) else {
                     throw OAuthError.invalidScope("scope not allowed for client_credentials: \(requested)")
                 }
-                scopes = requested
-            }
-            let tokens = try await deps.grants.issueClientCredentials(client: client, scopes: scopes, policy: policy)
+                return requested
+            }, policy: policy)
             return (TokenResponse(access_token: tokens.accessToken, expires_in: tokens.expiresIn, refresh_token: nil,
                                   id_token: nil, scope: tokens.scopes.description), grantType)
         }
@@ -116,24 +122,6 @@ struct TokenController {
         guard text.utf8.count <= Scopes.maximumLength else {
             throw OAuthError.invalidRequest("scope is longer than \(Scopes.maximumLength) characters")
         }
-    }
-
-    /// client_secret_basic, client_secret_post, or none for public clients.
-    private func authenticate(_ request: Request, _ form: FormParameters) async throws -> Client {
-        let credentials = try ClientCredentials.from(authorization: request.headers[.authorization], body: form)
-        guard let (client, secretMatches) = try await deps.clients.find(clientID: credentials.clientID,
-                                                                         checkingSecret: credentials.secret) else {
-            throw OAuthError.invalidClient("client authentication failed")
-        }
-        switch client.kind {
-        case .confidential:
-            guard secretMatches else { throw OAuthError.invalidClient("client authentication failed") }
-        case .public:
-            guard credentials.secret == nil || credentials.secret == "" else {
-                throw OAuthError.invalidClient("public clients have no secret")
-            }
-        }
-        return client
     }
 
     private func response(_ tokens: IssuedTokens, client: Client, policy: TokenPolicy) async throws -> TokenResponse {

@@ -90,21 +90,6 @@ public struct PGClientStore: ClientStore {
         return SecretToken.constantTimeEquals(presented, expected) && stored != nil
     }
 
-    public func find(clientID: String, checkingSecret secret: String?) async throws -> (client: Client, secretMatches: Bool)? {
-        let found: (Client, [UInt8]?)? = try await pool.withConnection { conn in
-            guard let row = try conn.query("SELECT \(Self.columns), secret_digest FROM clients WHERE client_id = $1", clientID).first
-            else { return nil }
-            return (try Self.client(from: row), try row.decode([UInt8]?.self, column: "secret_digest"))
-        }
-        guard let (client, stored) = found else {
-            // An unknown client pays for the comparison too.
-            if let secret { _ = SecretToken.constantTimeEquals(SecretToken.digest(of: secret), [UInt8](repeating: 0, count: 32)) }
-            return nil
-        }
-        guard let secret, let stored else { return (client, false) }
-        return (client, SecretToken.constantTimeEquals(SecretToken.digest(of: secret), stored))
-    }
-
     static func client(from row: PGRow) throws -> Client {
         Client(
             id: try row.decode(column: "id"),

@@ -37,21 +37,22 @@ public struct PGGrantStore: GrantStore {
     /// What a redemption transaction decided. A revocation must commit, so
     /// it is returned rather than thrown, and thrown after the commit.
     private enum RedeemOutcome: Sendable {
-        case issued(IssuedTokens)
+        case issued(Client, IssuedTokens)
         case revoked(OAuthError)
 
-        func tokens() throws -> IssuedTokens {
+        func tokens() throws -> (Client, IssuedTokens) {
             switch self {
-            case .issued(let tokens): return tokens
+            case .issued(let client, let tokens): return (client, tokens)
             case .revoked(let error): throw error
             }
         }
     }
 
-    public func redeem(_ redemption: CodeRedemption, client: Client, policy: TokenPolicy) async throws -> IssuedTokens {
+    public func redeem(_ redemption: CodeRedemption, client auth: ClientAuthentication, policy: TokenPolicy) async throws -> (Client, IssuedTokens) {
         let digest = SecretToken.digest(of: redemption.code)
-        let withRefresh = client.grantTypes.contains("refresh_token")
         let outcome: RedeemOutcome = try await pool.transaction { conn in
+            let client = try Self.authenticate(auth, conn: conn)
+            let withRefresh = client.grantTypes.contains("refresh_token")
             // FOR UPDATE: of concurrent redemptions one locks the row first;
             // the others wait and then see it redeemed.
             guard let row = try conn.query("""
@@ -106,7 +107,7 @@ public struct PGGrantStore: GrantStore {
             let scopes = Scopes(try row.decode(PGTextArray.self, column: "scopes").elements)
             let tokens = try Self.insertTokens(grantID: grantID, scopes: scopes, refreshScopes: withRefresh ? scopes : nil,
                                                policy: policy, conn: conn)
-            return .issued(IssuedTokens(
+            return .issued(client, IssuedTokens(
                 accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime,
                 scopes: scopes, subject: try row.decode(column: "subject"),
                 authTime: try row.decode(column: "auth_time"), nonce: try row.decode(column: "nonce")
@@ -115,9 +116,11 @@ public struct PGGrantStore: GrantStore {
         return try outcome.tokens()
     }
 
-    public func refresh(_ refreshToken: String, client: Client, scopes requested: Scopes?, policy: TokenPolicy) async throws -> IssuedTokens {
+    public func refresh(_ refreshToken: String, client auth: ClientAuthentication, scopes requested: Scopes?,
+                        policy: TokenPolicy) async throws -> (Client, IssuedTokens) {
         let digest = SecretToken.digest(of: refreshToken)
         let outcome: RedeemOutcome = try await pool.transaction { conn in
+            let client = try Self.authenticate(auth, conn: conn)
             guard let row = try conn.query("""
                 SELECT r.grant_id, r.scopes, r.expires_at, r.rotated_at, g.client_id, g.auth_time, g.revoked_at,
                        u.subject, u.is_active
@@ -154,7 +157,7 @@ public struct PGGrantStore: GrantStore {
             try conn.query("UPDATE refresh_tokens SET rotated_at = $2 WHERE token_digest = $1", digest, policy.now)
             // RFC 6749 §6: the new refresh token keeps the original scope.
             let tokens = try Self.insertTokens(grantID: grantID, scopes: scopes, refreshScopes: granted, policy: policy, conn: conn)
-            return .issued(IssuedTokens(
+            return .issued(client, IssuedTokens(
                 accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime,
                 scopes: scopes, subject: try row.decode(column: "subject"),
                 authTime: try row.decode(column: "auth_time"), nonce: nil
@@ -163,10 +166,14 @@ public struct PGGrantStore: GrantStore {
         return try outcome.tokens()
     }
 
-    public func issueClientCredentials(client: Client, scopes: Scopes, policy: TokenPolicy) async throws -> IssuedTokens {
+    public func issueClientCredentials(client auth: ClientAuthentication, scopes: @escaping @Sendable (Client) throws -> Scopes,
+                                       policy: TokenPolicy) async throws -> (Client, IssuedTokens) {
         let token = SecretToken.generate()
         let expires = policy.now.addingTimeInterval(TimeInterval(policy.accessTokenLifetime))
-        try await pool.withConnection { conn in
+        // No transaction: the lookup only reads, and the insert is one statement.
+        let (client, granted) = try await pool.withConnection { conn in
+            let client = try Self.authenticate(auth, conn: conn)
+            let granted = try scopes(client)
             try conn.query("""
                 WITH g AS (
                     INSERT INTO grants (client_id, user_id, scopes, created_at, expires_at)
@@ -174,10 +181,19 @@ public struct PGGrantStore: GrantStore {
                 )
                 INSERT INTO access_tokens (token_digest, grant_id, scopes, created_at, expires_at)
                 SELECT $5, g.id, $2, $3, $4 FROM g
-                """, [client.id, PGTextArray(scopes.values), policy.now, expires, SecretToken.digest(of: token)])
+                """, [client.id, PGTextArray(granted.values), policy.now, expires, SecretToken.digest(of: token)])
+            return (client, granted)
         }
-        return IssuedTokens(accessToken: token, refreshToken: nil, expiresIn: policy.accessTokenLifetime,
-                            scopes: scopes, subject: nil, authTime: nil, nonce: nil)
+        return (client, IssuedTokens(accessToken: token, refreshToken: nil, expiresIn: policy.accessTokenLifetime,
+                                     scopes: granted, subject: nil, authTime: nil, nonce: nil))
+    }
+
+    /// The token endpoint's client authentication, on the grant's connection.
+    static func authenticate(_ auth: ClientAuthentication, conn: PGConnection) throws -> Client {
+        let row = try conn.query("SELECT \(PGClientStore.columns), secret_digest FROM clients WHERE client_id = $1",
+                                 auth.credentials.clientID).first
+        return try auth.verify(try row.map(PGClientStore.client(from:)),
+                               storedDigest: try row?.decode([UInt8]?.self, column: "secret_digest"))
     }
 
     public func owner(ofAccessToken token: String, now: Date) async throws -> (user: User, scopes: Scopes)? {

@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseCore
 import Testing
 
@@ -32,5 +33,17 @@ struct SecretTokenTests {
         #expect(SecretToken.constantTimeEquals([1, 2, 3], [1, 2, 3]))
         #expect(!SecretToken.constantTimeEquals([1, 2, 3], [1, 2, 4]))
         #expect(!SecretToken.constantTimeEquals([1, 2, 3], [1, 2]))
+    }
+
+    @Test("base64url matches Foundation's base64 with the URL alphabet and no padding, for every length up to 40")
+    func base64URLAgainstFoundation() {
+        for length in 0...40 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255) }
+            let expected = Data(bytes).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(bytes) == expected)
+            #expect(Base64URL.decode(expected) == bytes)
+        }
     }
 }
