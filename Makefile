@@ -2,10 +2,10 @@
 SWIFT ?= swift
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test migrate db-stop bench bench-sweep docker-build compose-up
+.PHONY: help build run test migrate db-stop bench bench-endpoints bench-sweep docker-build compose-up
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 build: ## Build the gatehouse binary (debug)
 	@scripts/ensure-deps.sh
@@ -25,7 +25,12 @@ test: ## Build and run every test against a throwaway Postgres
 	GATEHOUSE_BIN="$$($(SWIFT) build --show-bin-path)/gatehouse" \
 		scripts/with-test-postgres.sh $(SWIFT) test --skip-build
 
-bench: bench-sweep ## Run the benchmarks (release build, durable Postgres, wrk)
+bench: ## Run the benchmarks (release build, durable Postgres, wrk): endpoints, then the sweep
+	@bench/run.sh
+	@$(MAKE) --no-print-directory bench-sweep
+
+bench-endpoints: ## Endpoint throughput and latency against ceilings and the peer (bench/run.sh)
+	@bench/run.sh
 
 bench-sweep: ## Sweep 1M expired tokens beside 1M live ones under /userinfo load
 	@bench/sweep.sh

@@ -7,6 +7,8 @@
 # initdb refuses to run as root, so as root the cluster belongs to the
 # `postgres` system user (created when missing). Without --durable the cluster
 # trades crash safety for speed (fsync off), which is what tests want.
+# PG_EXTRA_CONF (optional): lines appended to postgresql.conf before the
+# server starts, each only once (e.g. "shared_preload_libraries = 'pg_stat_statements'").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/pg-bin.sh
@@ -41,6 +43,12 @@ start)
   if [ ! -f "$data/PG_VERSION" ]; then
     as_owner "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --no-locale >"$data.initdb.log" 2>&1 \
       || { cat "$data.initdb.log" >&2; exit 1; }
+  fi
+  if [ -n "${PG_EXTRA_CONF:-}" ]; then
+    while IFS= read -r line; do
+      [ -z "$line" ] && continue
+      grep -qxF -- "$line" "$data/postgresql.conf" || printf '%s\n' "$line" >>"$data/postgresql.conf"
+    done <<<"$PG_EXTRA_CONF"
   fi
   opts="-c listen_addresses='' -k $sock -p $port -c max_connections=300"
   if [ "$durable" != "--durable" ]; then
