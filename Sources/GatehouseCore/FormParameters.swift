@@ -87,6 +87,8 @@ public struct FormParameters: Sendable, Equatable {
             case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
                 guard let hi = iterator.next().flatMap(hexValue), let lo = iterator.next().flatMap(hexValue) else { return nil }
+                // A NUL is no part of any OAuth parameter, and Postgres cannot store one.
+                guard hi | lo != 0 else { return nil }
                 bytes.append(hi << 4 | lo)
             default: bytes.append(byte)
             }

@@ -1,6 +1,7 @@
 import GatehouseCore
 import HTTPTypes
 import Hummingbird
+import NIOHTTP1
 import PGClient
 
 /// Turns errors that escape the endpoints into answers in the right format:
@@ -27,6 +28,12 @@ struct ErrorMappingMiddleware: RouterMiddleware {
             return HTTPResponses.oauthError(OAuthError("invalid_request", reason, status: 413), headers: HTTPResponses.noStore)
         } catch let error as HTTPResponseError {
             throw error
+        } catch is HTTPParserError {
+            // A body the HTTP parser rejected (broken chunking, an unknown Transfer-Encoding).
+            return badRequest(request, "the request body is malformed")
+        } catch let error as PGError where error.kind == .invalidParameter {
+            // Text Postgres cannot hold (a NUL) that got past the parameter checks.
+            return badRequest(request, "the request contains a character that is not allowed")
         } catch let error as PGError where error.isUnavailable {
             context.logger.error("database unavailable", metadata: ["error": "\(error)"])
             return unavailable(request)
@@ -39,6 +46,13 @@ struct ErrorMappingMiddleware: RouterMiddleware {
             }
             return HTTPResponses.oauthError(.serverError("the request could not be completed"), headers: HTTPResponses.noStore)
         }
+    }
+
+    private func badRequest(_ request: Request, _ reason: String) -> Response {
+        if isBrowserRoute(request) {
+            return pages.error("Bad request", reason, status: .badRequest)
+        }
+        return HTTPResponses.oauthError(.invalidRequest(reason), headers: HTTPResponses.noStore)
     }
 
     private func unavailable(_ request: Request) -> Response {

@@ -61,6 +61,9 @@ struct TokenController {
             throw OAuthError.invalidRequest("the body's encoding is malformed")
         }
         try form.rejectRepeats()
+        guard request.headers[values: .authorization].count <= 1 else {
+            throw OAuthError.invalidRequest("send one Authorization header")
+        }
         let credentials = try ClientCredentials.from(authorization: request.headers[.authorization], body: form)
         guard let grantType = form.value("grant_type") else { throw OAuthError.invalidRequest("grant_type is missing") }
         guard ClientRegistration.supportedGrantTypes.contains(grantType) else {

@@ -24,6 +24,9 @@ struct UserInfoController {
                 body = form
             }
             guard let query = request.queryParameters else { throw OAuthError.invalidRequest("the query's encoding is malformed") }
+            guard request.headers[values: .authorization].count <= 1 else {
+                throw OAuthError.invalidRequest("send one Authorization header")
+            }
             guard let token = try BearerToken.extract(authorization: request.headers[.authorization], body: body, query: query) else {
                 throw OAuthError.invalidToken("no access token was sent")
             }
