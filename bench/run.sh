@@ -13,6 +13,7 @@
 #   WARMUP=2          seconds of warm-up load before each workload
 #   POOL_SIZE=100000  refresh tokens and codes seeded per provider (each works once)
 #   BENCH_PEER=0      skip the peer
+#   BENCH_WORKLOADS="userinfo client_credentials"  run only these workloads
 #   BENCH_SKIP_BUILD=1  use the existing release binary (GATEHOUSE_BIN, default .build/release/gatehouse)
 #   BENCH_PORT=8098, BENCH_PEER_PORT=8097
 #   BENCH_KEEP=1      keep the temporary directory (server logs, wrk output) for a look afterwards
@@ -34,7 +35,8 @@ ACCESS_POOL=1000
 # most 10 s (PostgreSQL 15's PGSTAT_IDLE_INTERVAL); pg_stat_database is read
 # only after this many seconds without load on that database.
 STATS_SETTLE=11
-WORKLOADS=(userinfo client_credentials refresh_token authorization_code discovery jwks signin)
+# shellcheck disable=SC2206 # BENCH_WORKLOADS is a space-separated list
+WORKLOADS=(${BENCH_WORKLOADS:-userinfo client_credentials refresh_token authorization_code discovery jwks signin})
 
 scripts/ensure-deps.sh
 command -v wrk >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "error: install wrk" >&2; exit 1; }

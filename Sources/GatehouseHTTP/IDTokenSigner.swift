@@ -13,8 +13,10 @@ extension IDTokenClaims: JWTPayload {
 /// Keys are parsed once, at start, and kept: parsing a PEM per request is
 /// what limits django-oidc-provider to tens of requests per second.
 public struct IDTokenSigner: Sendable {
+    /// Verifies tokens Gatehouse signed (any published key).
     let keys: JWTKeyCollection
-    let activeKid: String
+    /// Signs with the active key, off the key collection's actor.
+    let signer: RS256Signer
     /// `{"keys":[…]}`, serialised once.
     public let jwksJSON: String
 
@@ -24,16 +26,16 @@ public struct IDTokenSigner: Sendable {
 
     public init(storedKeys: [StoredSigningKey], box: SecretBox) async throws {
         let keys = JWTKeyCollection()
-        var active: String?
+        var active: RS256Signer?
         for stored in storedKeys where stored.algorithm == "RS256" {
             let pem = try SigningKeyMaterial.unsealPEM(stored.sealedPrivateKey, with: box)
             let key = try Insecure.RSA.PrivateKey(pem: pem)
             await keys.add(rsa: key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: stored.kid))
-            if stored.state == "active" && active == nil { active = stored.kid }
+            if stored.state == "active" && active == nil { active = try RS256Signer(pem: pem, kid: stored.kid) }
         }
         guard let active else { throw NoActiveKey() }
         self.keys = keys
-        self.activeKid = active
+        self.signer = active
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let jwks = ["keys": storedKeys.map(\.publicJWK)]
@@ -41,9 +43,7 @@ public struct IDTokenSigner: Sendable {
     }
 
     public func sign(_ claims: IDTokenClaims) async throws -> String {
-        var header = JWTHeader()
-        header.typ = "JWT"
-        return try await keys.sign(claims, kid: JWKIdentifier(string: activeKid), header: header)
+        try signer.sign(claims.members)
     }
 
     /// The claims of a token Gatehouse signed, or nil when the signature is not ours.

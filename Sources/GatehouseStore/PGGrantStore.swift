@@ -103,10 +103,9 @@ public struct PGGrantStore: GrantStore {
                 throw OAuthError.invalidGrant("public clients must use PKCE")
             }
 
-            try conn.query("UPDATE authorization_codes SET redeemed_at = $2 WHERE code_digest = $1", digest, policy.now)
             let scopes = Scopes(try row.decode(PGTextArray.self, column: "scopes").elements)
             let tokens = try Self.insertTokens(grantID: grantID, scopes: scopes, refreshScopes: withRefresh ? scopes : nil,
-                                               policy: policy, conn: conn)
+                                               consuming: .code(digest), policy: policy, conn: conn)
             return .issued(client, IssuedTokens(
                 accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime,
                 scopes: scopes, subject: try row.decode(column: "subject"),
@@ -154,9 +153,9 @@ public struct PGGrantStore: GrantStore {
             guard scopes.isSubset(of: granted) else {
                 throw OAuthError.invalidScope("the requested scope exceeds the scope originally granted")
             }
-            try conn.query("UPDATE refresh_tokens SET rotated_at = $2 WHERE token_digest = $1", digest, policy.now)
             // RFC 6749 §6: the new refresh token keeps the original scope.
-            let tokens = try Self.insertTokens(grantID: grantID, scopes: scopes, refreshScopes: granted, policy: policy, conn: conn)
+            let tokens = try Self.insertTokens(grantID: grantID, scopes: scopes, refreshScopes: granted,
+                                               consuming: .refreshToken(digest), policy: policy, conn: conn)
             return .issued(client, IssuedTokens(
                 accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime,
                 scopes: scopes, subject: try row.decode(column: "subject"),
@@ -170,8 +169,8 @@ public struct PGGrantStore: GrantStore {
                                        policy: TokenPolicy) async throws -> (Client, IssuedTokens) {
         let token = SecretToken.generate()
         let expires = policy.now.addingTimeInterval(TimeInterval(policy.accessTokenLifetime))
-        // No transaction: the lookup only reads, and the insert is one statement.
-        let (client, granted) = try await pool.withConnection { conn in
+        // One transaction for the client lookup and the insert.
+        let (client, granted) = try await pool.transaction { conn in
             let client = try Self.authenticate(auth, conn: conn)
             let granted = try scopes(client)
             try conn.query("""
@@ -221,27 +220,49 @@ public struct PGGrantStore: GrantStore {
 
     /// Inserts an access token and optionally a refresh token, and extends the
     /// grant's life to the longest of them.
-    static func insertTokens(grantID: Int64, scopes: Scopes, refreshScopes: Scopes?, policy: TokenPolicy,
-                             conn: PGConnection) throws -> (access: String, refresh: String?) {
+    /// What a redemption uses up: the code (marked redeemed) or the refresh
+    /// token (marked rotated).
+    enum Consumed {
+        case code([UInt8])
+        case refreshToken([UInt8])
+
+        var statement: String {
+            switch self {
+            case .code: "UPDATE authorization_codes SET redeemed_at = $4 WHERE code_digest = $10"
+            case .refreshToken: "UPDATE refresh_tokens SET rotated_at = $4 WHERE token_digest = $10"
+            }
+        }
+        var digest: [UInt8] {
+            switch self {
+            case .code(let digest), .refreshToken(let digest): digest
+            }
+        }
+    }
+
+    /// Marks what the redemption consumed, inserts an access token and
+    /// optionally a refresh token, and extends the grant's life to the longest
+    /// of them: one statement, so one round trip inside the transaction.
+    static func insertTokens(grantID: Int64, scopes: Scopes, refreshScopes: Scopes?, consuming consumed: Consumed,
+                             policy: TokenPolicy, conn: PGConnection) throws -> (access: String, refresh: String?) {
         let access = SecretToken.generate()
         let accessExpires = policy.now.addingTimeInterval(TimeInterval(policy.accessTokenLifetime))
-        try conn.query(
-            "INSERT INTO access_tokens (token_digest, grant_id, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-            [SecretToken.digest(of: access), grantID, PGTextArray(scopes.values), policy.now, accessExpires]
-        )
-        var latest = accessExpires
-        var refresh: String?
-        if let refreshScopes {
-            let token = SecretToken.generate()
-            let refreshExpires = policy.now.addingTimeInterval(TimeInterval(policy.refreshTokenLifetime))
-            try conn.query(
-                "INSERT INTO refresh_tokens (token_digest, grant_id, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-                [SecretToken.digest(of: token), grantID, PGTextArray(refreshScopes.values), policy.now, refreshExpires]
+        let refresh = refreshScopes.map { _ in SecretToken.generate() }
+        let refreshExpires = refresh.map { _ in policy.now.addingTimeInterval(TimeInterval(policy.refreshTokenLifetime)) }
+        try conn.query("""
+            WITH consumed AS (\(consumed.statement)),
+            access AS (
+                INSERT INTO access_tokens (token_digest, grant_id, scopes, created_at, expires_at)
+                VALUES ($1, $2, $3, $4, $5)
+            ),
+            refresh AS (
+                INSERT INTO refresh_tokens (token_digest, grant_id, scopes, created_at, expires_at)
+                SELECT $6::bytea, $2, $7::text[], $4, $8::timestamptz WHERE $6::bytea IS NOT NULL
             )
-            refresh = token
-            latest = max(latest, refreshExpires)
-        }
-        try conn.query("UPDATE grants SET expires_at = GREATEST(expires_at, $2) WHERE id = $1", grantID, latest)
+            UPDATE grants SET expires_at = GREATEST(expires_at, $9) WHERE id = $2
+            """,
+            [SecretToken.digest(of: access), grantID, PGTextArray(scopes.values), policy.now, accessExpires,
+             refresh.map(SecretToken.digest(of:)), refreshScopes.map { PGTextArray($0.values) }, refreshExpires,
+             max(accessExpires, refreshExpires ?? accessExpires), consumed.digest])
         return (access, refresh)
     }
 }
