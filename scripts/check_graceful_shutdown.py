@@ -27,7 +27,7 @@ server = subprocess.Popen([binary, "serve", "--host", "127.0.0.1"], env=env,
 
 
 def request(method, path, body=None, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     conn.request(method, path, body=body, headers=headers or {})
     response = conn.getresponse()
     data = response.read()
@@ -50,6 +50,8 @@ form = urllib.parse.urlencode({"username": "nobody", "password": "wrong-password
 headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie.split(";")[0]}
 
 # Each login costs a full scrypt verification, so these are in flight together.
+# Hashes run on at most half the cores (memory), so in a debug build under a
+# loaded machine the last ones wait tens of seconds: the timeouts allow for it.
 results = []
 def sign_in():
     try:
@@ -65,7 +67,7 @@ server.send_signal(signal.SIGTERM)
 for t in threads:
     t.join()
 try:
-    code = server.wait(timeout=30)
+    code = server.wait(timeout=120)
 except subprocess.TimeoutExpired:
     server.kill()
     print("server did not exit after SIGTERM", file=sys.stderr)
