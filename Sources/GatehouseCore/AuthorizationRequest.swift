@@ -95,9 +95,7 @@ public struct AuthorizationRequest: Sendable, Equatable {
         }
 
         guard let scopeText = p.value("scope") else { throw fail(.invalidScope("the scope parameter is missing")) }
-        guard scopeText.utf8.count <= Scopes.maximumLength else {
-            throw fail(.invalidRequest("scope is longer than \(Scopes.maximumLength) characters"))
-        }
+        do { try Scopes.checkLength(scopeText) } catch { throw fail(error) }
         guard let scopes = Scopes(parsing: scopeText), !scopes.isEmpty else {
             throw fail(.invalidScope("the scope parameter is malformed"))
         }

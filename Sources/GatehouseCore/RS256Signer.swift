@@ -6,8 +6,7 @@ import _CryptoExtras
 ///
 /// A plain value, so signatures run in parallel on every thread that asks:
 /// jwt-kit's key collection is an actor, and signing through it put every
-/// ID token in one line, capping code and refresh exchanges at one core's
-/// RSA rate while the other core idled.
+/// ID token in one line.
 public struct RS256Signer: Sendable {
     let key: _RSA.Signing.PrivateKey
     /// Base64url of the protected header, computed once.

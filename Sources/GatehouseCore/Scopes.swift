@@ -11,6 +11,13 @@ public struct Scopes: Sendable, Equatable, CustomStringConvertible {
     /// many times over, and a bound keeps hostile input out of the database.
     public static let maximumLength = 1024
 
+    /// invalid_request when a `scope` parameter is longer than `maximumLength`.
+    public static func checkLength(_ text: String) throws(OAuthError) {
+        guard text.utf8.count <= maximumLength else {
+            throw OAuthError.invalidRequest("scope is longer than \(maximumLength) characters")
+        }
+    }
+
     /// Parses a space-delimited `scope` parameter; nil when a value is not a scope-token.
     public init?(parsing text: String) {
         let parts = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)

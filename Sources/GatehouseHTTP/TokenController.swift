@@ -94,7 +94,7 @@ struct TokenController {
             guard let refreshToken = form.value("refresh_token") else { throw OAuthError.invalidRequest("refresh_token is missing") }
             var scopes: Scopes?
             if let text = form.value("scope") {
-                try Self.checkScopeLength(text)
+                try Scopes.checkLength(text)
                 guard let parsed = Scopes(parsing: text), !parsed.isEmpty else { throw OAuthError.invalidScope("scope is malformed") }
                 scopes = parsed
             }
@@ -103,7 +103,7 @@ struct TokenController {
         default:  // client_credentials
             var requested: Scopes?
             if let text = form.value("scope") {
-                try Self.checkScopeLength(text)
+                try Scopes.checkLength(text)
                 guard let parsed = Scopes(parsing: text) else { throw OAuthError.invalidScope("scope is malformed") }
                 requested = parsed
             }
@@ -118,12 +118,6 @@ struct TokenController {
             }, policy: policy)
             return (TokenResponse(access_token: tokens.accessToken, expires_in: tokens.expiresIn, refresh_token: nil,
                                   id_token: nil, scope: tokens.scopes.description), grantType)
-        }
-    }
-
-    private static func checkScopeLength(_ text: String) throws {
-        guard text.utf8.count <= Scopes.maximumLength else {
-            throw OAuthError.invalidRequest("scope is longer than \(Scopes.maximumLength) characters")
         }
     }
 

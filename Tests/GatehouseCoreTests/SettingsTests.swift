@@ -14,6 +14,8 @@ struct SettingsTests {
         #expect(s.databaseURL == nil)
         #expect(s.sweepInterval == 300)
         #expect(s.sweepBatchSize == 1000)
+        #expect(s.statementTimeout == 10)
+        #expect(s.idleTimeout == 60)
     }
 
     @Test("values are read by their django-oidc-provider names")
@@ -21,9 +23,11 @@ struct SettingsTests {
         let s = try Settings.load(from: [
             "OIDC_TOKEN_EXPIRE": "60", "OIDC_ISSUER": "https://id.example.com/", "PORT": "9000",
             "DATABASE_URL": "postgresql:///x", "OIDC_SKIP_CONSENT_EXPIRE": "7", "GATEHOUSE_SQL_DIR": "/srv/sql",
-            "OIDC_SWEEP_BATCH_SIZE": "1000",
+            "OIDC_SWEEP_BATCH_SIZE": "250", "GATEHOUSE_DB_STATEMENT_TIMEOUT": "2.5", "GATEHOUSE_IDLE_TIMEOUT": "15",
         ])
-        #expect(s.sweepBatchSize == 1000)
+        #expect(s.sweepBatchSize == 250)
+        #expect(s.statementTimeout == 2.5)
+        #expect(s.idleTimeout == 15)
         #expect(s.tokenExpire == 60)
         #expect(s.issuer == "https://id.example.com")
         #expect(s.issuerIsHTTPS)

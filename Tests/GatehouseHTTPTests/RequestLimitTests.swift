@@ -47,4 +47,40 @@ struct RequestLimitTests {
         }
         await op.shutdown()
     }
+
+    @Test("two Authorization headers are invalid_request at /userinfo and /token (RFC 6750 §3.1)")
+    func repeatedAuthorizationHeader() async throws {
+        let op = try await TestProvider.make()
+        try await op.app().test(.router) { http in
+            var headers = HTTPFields()
+            headers.append(HTTPField(name: .authorization, value: "Bearer one"))
+            headers.append(HTTPField(name: .authorization, value: "Bearer two"))
+            let userinfo = try await http.execute(uri: "/userinfo", method: .get, headers: headers)
+            #expect(userinfo.status == .badRequest)
+            let userinfoJSON = try JSONSerialization.jsonObject(with: Data(buffer: userinfo.body)) as? [String: Any]
+            #expect(userinfoJSON?["error"] as? String == "invalid_request")
+
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            let token = try await http.execute(uri: "/token", method: .post, headers: headers,
+                                               body: ByteBuffer(string: "grant_type=client_credentials"))
+            #expect(token.status == .badRequest)
+            let tokenJSON = try JSONSerialization.jsonObject(with: Data(buffer: token.body)) as? [String: Any]
+            #expect(tokenJSON?["error"] as? String == "invalid_request")
+        }
+        await op.shutdown()
+    }
+
+    @Test("a NUL byte in a parameter is invalid_request at /token and an error page at /authorize, never a 500")
+    func nulInParameter() async throws {
+        let op = try await TestProvider.make()
+        try await op.app().test(.router) { http in
+            let browser = Browser(http)
+            let token = try await op.tokenRequest(browser, [("grant_type", "client_credentials"), ("client_id", "a\u{0}b")])
+            #expect(token.status == .badRequest)
+            #expect(token.json["error"] as? String == "invalid_request")
+            let page = try await browser.get("/authorize?client_id=%00&response_type=code")
+            #expect(page.status == .badRequest)
+        }
+        await op.shutdown()
+    }
 }
