@@ -52,13 +52,19 @@ final class PGWorker: @unchecked Sendable {
     private let inUse: Gauge
     private let waitTimer: CoreMetrics.Timer
 
+    /// When any worker of the pool last opened a connection (uptime
+    /// nanoseconds): once the database is back, siblings stop backing off.
+    private let lastConnected: LastConnected
+
     // Queue-confined.
     private var connection: PGConnection?
     private var retryAt: DispatchTime = .now()
+    private var failedAt: UInt64 = 0
     private var backoff: Duration
 
-    init(index: Int, configuration: WorkerPool.Configuration, logger: Logger) {
+    init(index: Int, configuration: WorkerPool.Configuration, lastConnected: LastConnected, logger: Logger) {
         self.index = index
+        self.lastConnected = lastConnected
         self.configuration = configuration
         self.logger = logger
         self.queue = DispatchQueue(label: "gatehouse.pg.worker.\(index)")
@@ -158,7 +164,11 @@ final class PGWorker: @unchecked Sendable {
             connection?.close()
             connection = nil
         }
-        guard DispatchTime.now() >= retryAt else { throw PGError(.backingOff) }
+        // Back off while the database is down, but not once a sibling has
+        // reconnected after this worker's failure: it is up again.
+        guard DispatchTime.now() >= retryAt || lastConnected.value.load(ordering: .relaxed) > failedAt else {
+            throw PGError(.backingOff)
+        }
         do {
             let fresh = try PGConnection(conninfo: configuration.conninfo, database: configuration.database)
             if let timeout = configuration.statementTimeout {
@@ -166,8 +176,10 @@ final class PGWorker: @unchecked Sendable {
             }
             connection = fresh
             backoff = configuration.reconnectBackoff.initial
+            lastConnected.value.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
             return fresh
         } catch let error as PGError {
+            failedAt = DispatchTime.now().uptimeNanoseconds
             retryAt = DispatchTime.now() + backoff.dispatchInterval
             logger.error("database connection failed", metadata: [
                 "worker": "\(index)", "error": "\(error)", "retry_in": "\(backoff)",
@@ -181,4 +193,9 @@ final class PGWorker: @unchecked Sendable {
     private func afterJob(_ connection: PGConnection) {
         connection.rollbackIfNeeded()
     }
+}
+
+/// Shared by a pool's workers: when one of them last connected.
+final class LastConnected: Sendable {
+    let value = Atomic<UInt64>(0)
 }

@@ -61,8 +61,9 @@ public final class WorkerPool: Sendable {
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "gatehouse.pg")) {
         self.configuration = configuration
+        let lastConnected = LastConnected()
         self.workers = (0..<configuration.size).map {
-            PGWorker(index: $0, configuration: configuration, logger: logger)
+            PGWorker(index: $0, configuration: configuration, lastConnected: lastConnected, logger: logger)
         }
         // One timer for the whole pool fails requests that waited too long,
         // instead of a timer per request.
