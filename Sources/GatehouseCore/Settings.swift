@@ -36,6 +36,10 @@ public struct Settings: Sendable, Equatable {
     /// Rows one sweep DELETE removes (`OIDC_SWEEP_BATCH_SIZE`); smaller batches
     /// disturb live traffic less and delete more slowly.
     public var sweepBatchSize: Int
+    /// After each sweep batch, rest this many times as long as the batch took
+    /// (`OIDC_SWEEP_PAUSE_RATIO`): the pass then keeps a database backend busy
+    /// at most 1 / (1 + ratio) of the time, leaving the rest to requests.
+    public var sweepPauseRatio: Double
     /// Where the numbered migration files are.
     public var sqlDirectory: String
     /// Seals signing keys at rest and keys CSRF tokens (`GATEHOUSE_SECRET_KEY`).
@@ -82,6 +86,7 @@ public struct Settings: Sendable, Equatable {
         idleTimeout: 60,
         sweepInterval: 300,
         sweepBatchSize: 1000,
+        sweepPauseRatio: 1,
         sqlDirectory: "sql",
         secretKey: nil,
         allowPlainPKCE: false,
@@ -113,6 +118,7 @@ public struct Settings: Sendable, Equatable {
         s.idleTimeout = try reader.seconds("GATEHOUSE_IDLE_TIMEOUT", default: s.idleTimeout)
         s.sweepInterval = try reader.integer("OIDC_SWEEP_INTERVAL", default: s.sweepInterval, in: 0...86_400)
         s.sweepBatchSize = try reader.integer("OIDC_SWEEP_BATCH_SIZE", default: s.sweepBatchSize, in: 1...1_000_000)
+        s.sweepPauseRatio = try reader.ratio("OIDC_SWEEP_PAUSE_RATIO", default: s.sweepPauseRatio)
         s.sqlDirectory = reader.string("GATEHOUSE_SQL_DIR") ?? s.sqlDirectory
         s.secretKey = reader.string("GATEHOUSE_SECRET_KEY")
         if let key = s.secretKey, key.utf8.count < 32 {
@@ -177,6 +183,14 @@ private struct EnvironmentReader {
         guard let text = string(name) else { return value }
         guard let number = Double(text), number > 0, number <= 600 else {
             throw Settings.Invalid(variable: name, reason: "must be a number of seconds between 0 and 600, got '\(text)'")
+        }
+        return number
+    }
+
+    func ratio(_ name: String, default value: Double) throws -> Double {
+        guard let text = string(name) else { return value }
+        guard let number = Double(text), number >= 0, number <= 100 else {
+            throw Settings.Invalid(variable: name, reason: "must be a number between 0 and 100, got '\(text)'")
         }
         return number
     }

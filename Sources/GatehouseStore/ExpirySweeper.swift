@@ -9,7 +9,9 @@ import PGClient
 /// advisory lock for the whole pass (`pg_try_advisory_lock`, so a replica that
 /// finds it taken skips the pass instead of waiting), and it never takes a
 /// worker away from requests. Each batch is one DELETE, its own short
-/// transaction, locking at most `batchSize` rows.
+/// transaction, locking at most `batchSize` rows. After each batch the pass
+/// rests `pauseRatio` times as long as the batch took, so on a busy machine it
+/// slows down with everything else instead of taking a whole core from it.
 public struct ExpirySweeper: Sendable {
     /// What a pass deletes, in this order: grants last, so its "no live token
     /// left" test sees the tokens already gone.
@@ -43,12 +45,15 @@ public struct ExpirySweeper: Sendable {
     let pool: WorkerPool
     let clock: any GatehouseCore.Clock
     public let batchSize: Int
+    public let pauseRatio: Double
 
     /// - Parameter pool: a pool of size 1, used only by the sweeper.
-    public init(pool: WorkerPool, clock: any GatehouseCore.Clock = SystemClock(), batchSize: Int = 1000) {
+    public init(pool: WorkerPool, clock: any GatehouseCore.Clock = SystemClock(), batchSize: Int = 1000,
+                pauseRatio: Double = 1) {
         self.pool = pool
         self.clock = clock
         self.batchSize = max(1, batchSize)
+        self.pauseRatio = max(0, pauseRatio)
     }
 
     /// Runs one pass. `shouldStop` is asked between batches.
@@ -79,6 +84,7 @@ public struct ExpirySweeper: Sendable {
                     }
                     // ctid lookups make each batch an index range scan plus a
                     // delete of exactly those rows.
+                    let batchStarted = ContinuousClock.now
                     let deleted = try await pool.withConnection { [batchSize] conn in
                         try conn.query("""
                             DELETE FROM \(table.name) WHERE ctid = ANY(ARRAY(
@@ -87,6 +93,9 @@ public struct ExpirySweeper: Sendable {
                     }
                     report.rows[table.name, default: 0] += deleted
                     if deleted < batchSize { break }
+                    if pauseRatio > 0 {
+                        try? await Task.sleep(for: (ContinuousClock.now - batchStarted) * pauseRatio)
+                    }
                 }
                 if report.interrupted { break }
             }

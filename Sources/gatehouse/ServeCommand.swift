@@ -39,7 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
         var services: [any Service] = []
         if settings.sweepInterval > 0 {
             services.append(ExpirySweepService(
-                sweeper: ExpirySweeper(pool: sweepPool, batchSize: settings.sweepBatchSize),
+                sweeper: ExpirySweeper(pool: sweepPool, batchSize: settings.sweepBatchSize,
+                                       pauseRatio: settings.sweepPauseRatio),
                 interval: .seconds(settings.sweepInterval),
                 logger: Logger(label: "gatehouse.sweep")
             ))

@@ -14,9 +14,19 @@ struct SweepCommand: AsyncParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Rows per DELETE statement (default: $OIDC_SWEEP_BATCH_SIZE or 1000).")
     var batchSize: Int?
 
+    @Option(name: .customLong("pause-ratio"),
+            help: "Rest this many times as long as each batch took (default: $OIDC_SWEEP_PAUSE_RATIO or 1; 0: no rest).")
+    var pauseRatio: Double?
+
+    func validate() throws {
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let pauseRatio, !(0...100).contains(pauseRatio) { throw ValidationError("--pause-ratio must be between 0 and 100") }
+    }
+
     func run() async throws {
         let report = try await CommandContext.with { context in
-            try await ExpirySweeper(pool: context.pool, batchSize: batchSize ?? context.settings.sweepBatchSize)
+            try await ExpirySweeper(pool: context.pool, batchSize: batchSize ?? context.settings.sweepBatchSize,
+                                    pauseRatio: pauseRatio ?? context.settings.sweepPauseRatio)
                 .sweep(dryRun: dryRun)
         }
         if report.skipped {

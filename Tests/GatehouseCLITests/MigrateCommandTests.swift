@@ -66,4 +66,23 @@ struct MigrateCommandTests {
         #expect(real.stdout.contains("sessions\tdeleted 7"))
         #expect(try conn.query("SELECT count(*) FROM sessions").first!.decode(Int.self, at: 0) == 0)
     }
+
+    @Test("gatehouse sweep refuses a batch size below 1 or a pause ratio outside 0...100, deleting nothing")
+    func sweepOptionsChecked() async throws {
+        let db = try await TestDatabase.create()
+        let conn = try db.connect()
+        try conn.query("INSERT INTO sessions (id_digest, expires_at) SELECT sha256(convert_to('s' || i, 'UTF8')), now() - interval '1 hour' FROM generate_series(1, 3) i")
+        let cli = CLIRunner(database: db)
+        for (args, message) in [(["--batch-size", "0"], "--batch-size must be at least 1"),
+                                (["--pause-ratio=-1"], "--pause-ratio must be between 0 and 100"),
+                                (["--pause-ratio", "101"], "--pause-ratio must be between 0 and 100")] {
+            let result = try await cli.run(["sweep"] + args)
+            #expect(result.status != 0, "\(args)")
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+        }
+        #expect(try conn.query("SELECT count(*) FROM sessions").first!.decode(Int.self, at: 0) == 3)
+        let paced = try await cli.run(["sweep", "--batch-size", "1", "--pause-ratio", "0.5"])
+        #expect(paced.status == 0, "\(paced.stderr)")
+        #expect(paced.stdout.contains("sessions\tdeleted 3"))
+    }
 }

@@ -14,6 +14,7 @@ struct SettingsTests {
         #expect(s.databaseURL == nil)
         #expect(s.sweepInterval == 300)
         #expect(s.sweepBatchSize == 1000)
+        #expect(s.sweepPauseRatio == 1)
         #expect(s.statementTimeout == 10)
         #expect(s.idleTimeout == 60)
     }
@@ -24,7 +25,9 @@ struct SettingsTests {
             "OIDC_TOKEN_EXPIRE": "60", "OIDC_ISSUER": "https://id.example.com/", "PORT": "9000",
             "DATABASE_URL": "postgresql:///x", "OIDC_SKIP_CONSENT_EXPIRE": "7", "GATEHOUSE_SQL_DIR": "/srv/sql",
             "OIDC_SWEEP_BATCH_SIZE": "250", "GATEHOUSE_DB_STATEMENT_TIMEOUT": "2.5", "GATEHOUSE_IDLE_TIMEOUT": "15",
+            "OIDC_SWEEP_PAUSE_RATIO": "0.5",
         ])
+        #expect(s.sweepPauseRatio == 0.5)
         #expect(s.sweepBatchSize == 250)
         #expect(s.statementTimeout == 2.5)
         #expect(s.idleTimeout == 15)
@@ -40,7 +43,8 @@ struct SettingsTests {
     @Test("a bad value is refused with a message naming the variable")
     func badValues() {
         for (name, value) in [("OIDC_TOKEN_EXPIRE", "soon"), ("OIDC_TOKEN_EXPIRE", "-5"), ("PORT", "70000"),
-                              ("OIDC_ISSUER", "ftp://x"), ("OIDC_ISSUER", "https://x/?q=1")] {
+                              ("OIDC_ISSUER", "ftp://x"), ("OIDC_ISSUER", "https://x/?q=1"),
+                              ("OIDC_SWEEP_PAUSE_RATIO", "-1"), ("OIDC_SWEEP_PAUSE_RATIO", "often")] {
             do {
                 _ = try Settings.load(from: [name: value])
                 Issue.record("\(name)=\(value) was accepted")
