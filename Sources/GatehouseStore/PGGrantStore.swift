@@ -104,12 +104,15 @@ public struct PGGrantStore: GrantStore {
             }
 
             let scopes = Scopes(try row.decode(PGTextArray.self, column: "scopes").elements)
+            let subject: UUID = try row.decode(column: "subject")
+            let authTime: Date? = try row.decode(column: "auth_time")
+            let nonce: String? = try row.decode(column: "nonce")
+            // Commits: nothing after it may fail.
             let tokens = try Self.insertTokens(grantID: grantID, scopes: scopes, refreshScopes: withRefresh ? scopes : nil,
                                                consuming: .code(digest), policy: policy, conn: conn)
             return .issued(client, IssuedTokens(
                 accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime,
-                scopes: scopes, subject: try row.decode(column: "subject"),
-                authTime: try row.decode(column: "auth_time"), nonce: try row.decode(column: "nonce")
+                scopes: scopes, subject: subject, authTime: authTime, nonce: nonce
             ))
         }
         return try outcome.tokens()
@@ -153,13 +156,15 @@ public struct PGGrantStore: GrantStore {
             guard scopes.isSubset(of: granted) else {
                 throw OAuthError.invalidScope("the requested scope exceeds the scope originally granted")
             }
+            let subject: UUID = try row.decode(column: "subject")
+            let authTime: Date? = try row.decode(column: "auth_time")
             // RFC 6749 §6: the new refresh token keeps the original scope.
+            // Commits: nothing after it may fail.
             let tokens = try Self.insertTokens(grantID: grantID, scopes: scopes, refreshScopes: granted,
                                                consuming: .refreshToken(digest), policy: policy, conn: conn)
             return .issued(client, IssuedTokens(
                 accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime,
-                scopes: scopes, subject: try row.decode(column: "subject"),
-                authTime: try row.decode(column: "auth_time"), nonce: nil
+                scopes: scopes, subject: subject, authTime: authTime, nonce: nil
             ))
         }
         return try outcome.tokens()
@@ -169,11 +174,12 @@ public struct PGGrantStore: GrantStore {
                                        policy: TokenPolicy) async throws -> (Client, IssuedTokens) {
         let token = SecretToken.generate()
         let expires = policy.now.addingTimeInterval(TimeInterval(policy.accessTokenLifetime))
-        // One transaction for the client lookup and the insert.
+        // One transaction for the client lookup and the insert, in two round
+        // trips: BEGIN goes with the lookup, COMMIT with the insert.
         let (client, granted) = try await pool.transaction { conn in
             let client = try Self.authenticate(auth, conn: conn)
             let granted = try scopes(client)
-            try conn.query("""
+            try conn.queryThenCommit("""
                 WITH g AS (
                     INSERT INTO grants (client_id, user_id, scopes, created_at, expires_at)
                     VALUES ($1, NULL, $2, $3, $4) RETURNING id
@@ -218,8 +224,6 @@ public struct PGGrantStore: GrantStore {
         try conn.query("UPDATE grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", grantID, now)
     }
 
-    /// Inserts an access token and optionally a refresh token, and extends the
-    /// grant's life to the longest of them.
     /// What a redemption uses up: the code (marked redeemed) or the refresh
     /// token (marked rotated).
     enum Consumed {
@@ -241,14 +245,15 @@ public struct PGGrantStore: GrantStore {
 
     /// Marks what the redemption consumed, inserts an access token and
     /// optionally a refresh token, and extends the grant's life to the longest
-    /// of them: one statement, so one round trip inside the transaction.
+    /// of them, then commits: one statement and its COMMIT in one round trip,
+    /// so it must be the transaction's last step.
     static func insertTokens(grantID: Int64, scopes: Scopes, refreshScopes: Scopes?, consuming consumed: Consumed,
                              policy: TokenPolicy, conn: PGConnection) throws -> (access: String, refresh: String?) {
         let access = SecretToken.generate()
         let accessExpires = policy.now.addingTimeInterval(TimeInterval(policy.accessTokenLifetime))
         let refresh = refreshScopes.map { _ in SecretToken.generate() }
         let refreshExpires = refresh.map { _ in policy.now.addingTimeInterval(TimeInterval(policy.refreshTokenLifetime)) }
-        try conn.query("""
+        try conn.queryThenCommit("""
             WITH consumed AS (\(consumed.statement)),
             access AS (
                 INSERT INTO access_tokens (token_digest, grant_id, scopes, created_at, expires_at)

@@ -10,6 +10,9 @@ public final class PGConnection {
     private var handle: OpaquePointer?
     /// Statement text → server-side prepared statement name, for this session.
     private var prepared: [String: String] = [:]
+    /// The BEGIN of a transaction not yet sent: it travels with the
+    /// transaction's first statement, saving a round trip.
+    private var pendingBegin: String?
 
     /// Opens a connection.
     /// - Parameters:
@@ -60,6 +63,24 @@ public final class PGConnection {
     /// throughput on hot paths. Parameter values never enter the SQL text.
     @discardableResult
     public func query(_ sql: String, _ params: [any PGEncodable] = []) throws -> PGResult {
+        try run(sql, params, thenCommit: false)
+    }
+
+    /// Runs the last statement of a `transaction` and its COMMIT in one round
+    /// trip. The transaction is over when this returns: the body must do
+    /// nothing after it that could fail. If the statement fails, nothing commits.
+    @discardableResult
+    public func queryThenCommit(_ sql: String, _ params: [any PGEncodable] = []) throws -> PGResult {
+        try run(sql, params, thenCommit: true)
+    }
+
+    /// `queryThenCommit` with the parameters written inline.
+    @discardableResult
+    public func queryThenCommit(_ sql: String, _ params: any PGEncodable...) throws -> PGResult {
+        try queryThenCommit(sql, params)
+    }
+
+    private func run(_ sql: String, _ params: [any PGEncodable], thenCommit: Bool) throws -> PGResult {
         let conn = try liveHandle()
         let name = try preparedName(for: sql, paramCount: params.count, conn: conn)
         let bound = params.map(\.pgParam)
@@ -67,10 +88,80 @@ public final class PGConnection {
         if bound.contains(where: { $0.format == .text && $0.bytes?.contains(0) == true }) {
             throw PGError(.invalidParameter)
         }
-        let result = withParams(bound) { values, lengths, formats in
-            PQexecPrepared(conn, name, Int32(bound.count), values, lengths, formats, 0)
+        let begin = pendingBegin
+        pendingBegin = nil
+        if begin == nil && !thenCommit {
+            let result = withParams(bound) { values, lengths, formats in
+                PQexecPrepared(conn, name, Int32(bound.count), values, lengths, formats, 0)
+            }
+            return try consume(result, conn: conn)
         }
-        return try consume(result, conn: conn)
+        return try pipeline(before: begin, name: name, bound: bound, after: thenCommit ? "COMMIT" : nil, conn: conn)
+    }
+
+    /// Sends `before`, the prepared statement and `after` at once (libpq
+    /// pipeline mode) and reads their results: one round trip instead of up
+    /// to three. After a failure the server skips the rest until the sync, so
+    /// a failed statement is never followed by its COMMIT.
+    private func pipeline(before: String?, name: String, bound: [PGParam], after: String?,
+                          conn: OpaquePointer) throws -> PGResult {
+        guard PQenterPipelineMode(conn) == 1 else { throw PGError(.connectionLost) }
+        var sent = 0
+        var ok = true
+        if let before {
+            ok = ok && PQsendQueryParams(conn, before, 0, nil, nil, nil, nil, 0) == 1
+            sent += 1
+        }
+        ok = ok && withParams(bound) { values, lengths, formats in
+            PQsendQueryPrepared(conn, name, Int32(bound.count), values, lengths, formats, 0)
+        } == 1
+        sent += 1
+        if let after {
+            ok = ok && PQsendQueryParams(conn, after, 0, nil, nil, nil, nil, 0) == 1
+            sent += 1
+        }
+        ok = ok && PQpipelineSync(conn) == 1
+        // Each command's results end with a NULL; the sync's result comes last.
+        var results: [OpaquePointer?] = []
+        if ok {
+            for _ in 0..<sent {
+                var first: OpaquePointer?
+                while let next = PQgetResult(conn) {
+                    if first == nil { first = next } else { PQclear(next) }
+                }
+                results.append(first)
+            }
+            while let next = PQgetResult(conn) {
+                let status = PQresultStatus(next)
+                PQclear(next)
+                if status == PGRES_PIPELINE_SYNC { break }
+            }
+        }
+        guard ok, PQexitPipelineMode(conn) == 1 else {
+            // A connection left mid-pipeline cannot be trusted again.
+            results.forEach { $0.map(PQclear) }
+            close()
+            throw PGError(.connectionLost)
+        }
+        // The first failure is the real one; the commands after it were skipped.
+        var failure: Error?
+        var statementResult: PGResult?
+        let statementIndex = before == nil ? 0 : 1
+        for (index, result) in results.enumerated() {
+            guard failure == nil else {
+                result.map(PQclear)
+                continue
+            }
+            do {
+                let copied = try consume(result, conn: conn)
+                if index == statementIndex { statementResult = copied }
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        guard let statementResult else { throw PGError(.server) }
+        return statementResult
     }
 
     /// `query` with the parameters written inline.
@@ -83,20 +174,33 @@ public final class PGConnection {
     /// (a migration file, `SET …`). Never pass text that came from a request.
     public func executeScript(_ sql: String) throws {
         let conn = try liveHandle()
+        if let begin = pendingBegin {
+            pendingBegin = nil
+            _ = try consume(PQexec(conn, begin), conn: conn)
+        }
         _ = try consume(PQexec(conn, sql), conn: conn)
     }
 
     /// Runs `body` inside BEGIN … COMMIT; rolls back and rethrows when it throws.
+    ///
+    /// BEGIN is sent with the body's first statement, and `queryThenCommit`
+    /// sends COMMIT with its last, so a read-then-write transaction costs two
+    /// round trips rather than four.
     public func transaction<T>(
         isolation: PGIsolation = .readCommitted,
         _ body: (PGConnection) throws -> T
     ) throws -> T {
-        try executeScript(isolation.beginStatement)
+        pendingBegin = isolation.beginStatement
         do {
             let value = try body(self)
-            try executeScript("COMMIT")
+            if pendingBegin != nil {
+                pendingBegin = nil  // the body sent nothing: there is nothing to commit
+            } else if let handle, PQtransactionStatus(handle) != PQTRANS_IDLE {
+                try executeScript("COMMIT")
+            }
             return value
         } catch {
+            pendingBegin = nil
             rollbackIfNeeded()
             throw error
         }
