@@ -20,12 +20,11 @@ public struct ClientCredentials: Sendable, Equatable {
     public static func from(authorization: String?, body: FormParameters) throws -> ClientCredentials {
         let bodyID = body.value("client_id")
         let bodySecret = body.value("client_secret")
-        if let authorization, authorization.lowercased().hasPrefix("basic ") {
+        if let authorization, let encoded = AuthorizationHeader.credentials(in: authorization, scheme: "basic") {
             if bodySecret != nil {
                 throw OAuthError.invalidRequest("use one client authentication method, not both")
             }
-            let encoded = authorization.dropFirst(6).trimmingCharacters(in: .whitespaces)
-            guard let data = Data(base64Encoded: encoded), let pair = String(data: data, encoding: .utf8),
+            guard let data = Data(base64Encoded: String(encoded)), let pair = String(validating: data, as: UTF8.self),
                   let colon = pair.firstIndex(of: ":")
             else { throw OAuthError.invalidClient("malformed Basic credentials") }
             // Both halves are form-urlencoded before base64 (RFC 6749 §2.3.1).
@@ -49,13 +48,9 @@ public enum BearerToken {
     /// More than one method at once is invalid_request (RFC 6750 §2).
     public static func extract(authorization: String?, body: FormParameters?, query: FormParameters) throws -> String? {
         var found: [String] = []
-        if let authorization {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                found.append(parts[1].trimmingCharacters(in: .whitespaces))
-            } else if parts.first?.lowercased() == "bearer" {
-                throw OAuthError.invalidRequest("the Bearer authorization header is empty")
-            }
+        if let authorization, let token = AuthorizationHeader.credentials(in: authorization, scheme: "bearer") {
+            guard !token.isEmpty else { throw OAuthError.invalidRequest("the Bearer authorization header is empty") }
+            found.append(String(token))
         }
         for source in [body, query].compactMap({ $0 }) {
             if source.repeated.contains("access_token") { throw OAuthError.invalidRequest("access_token is repeated") }
