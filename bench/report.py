@@ -24,10 +24,11 @@ CEILING_NAMES = {
     "pgbench_select": "pgbench -S",
     "pgbench_insert": "one-row INSERT",
     "rsa2048_sign": "RSA-2048 sign",
+    "cc_sql": "its own SQL alone",
 }
 BOUNDS = {
     "userinfo": ["pgbench_select"],
-    "client_credentials": ["pgbench_insert"],
+    "client_credentials": ["pgbench_insert", "cc_sql"],
     "refresh_token": ["pgbench_insert", "rsa2048_sign"],
     "authorization_code": ["pgbench_insert", "rsa2048_sign"],
     "discovery": [],

@@ -209,6 +209,24 @@ pgbench -S -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" "$pb_url" 
 ceiling pgbench_select "$(pgbench_tps "$root/out/pgbench-select.txt")" "pgbench -S -M prepared -c $CONNECTIONS -j $THREADS"
 pgbench -n -M prepared -f "$root/insert.sql" -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" "$pb_url" >"$root/out/pgbench-insert.txt" 2>&1
 ceiling pgbench_insert "$(pgbench_tps "$root/out/pgbench-insert.txt")" "one-row INSERT, pgbench -M prepared -c $CONNECTIONS -j $THREADS"
+# What Postgres alone does with a client_credentials grant's own statements
+# (as Gatehouse sends them: one transaction, a client lookup and the
+# grant-plus-token insert), on Gatehouse's schema in the pgbench database.
+DATABASE_URL=$pb_url "$bin" migrate >/dev/null
+DATABASE_URL=$pb_url "$bin" client create --name Ceiling --redirect-uri https://rp.example/cb \
+  --grant-type client_credentials >/dev/null 2>&1
+cc_client=$(psql -qAtX "$pb_url" -c "SELECT client_id FROM clients LIMIT 1")
+cat >"$root/cc.sql" <<SQL
+BEGIN;
+SELECT * FROM clients WHERE client_id = '$cc_client';
+WITH g AS (INSERT INTO grants (client_id, user_id, scopes, created_at, expires_at)
+           SELECT id, NULL, '{}', now(), now() + interval '1 hour' FROM clients WHERE client_id = '$cc_client' RETURNING id)
+INSERT INTO access_tokens (token_digest, grant_id, scopes, created_at, expires_at)
+SELECT sha256(convert_to(gen_random_uuid()::text, 'UTF8')), g.id, '{}', now(), now() + interval '1 hour' FROM g;
+COMMIT;
+SQL
+pgbench -n -M prepared -f "$root/cc.sql" -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" "$pb_url" >"$root/out/pgbench-cc.txt" 2>&1
+ceiling cc_sql "$(pgbench_tps "$root/out/pgbench-cc.txt")" "client_credentials' statements, pgbench -M prepared -c $CONNECTIONS -j $THREADS"
 rsa=$(openssl speed -seconds 3 -multi "$(nproc)" rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $(NF-1)}')
 ceiling rsa2048_sign "$rsa" "openssl speed -multi $(nproc) rsa2048"
 
