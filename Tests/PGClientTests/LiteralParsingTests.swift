@@ -33,5 +33,10 @@ struct LiteralParsingTests {
         #expect(PGArrayLiteral.parse(#"{"NULL"}"#) == ["NULL"])
         #expect(PGArrayLiteral.parse("{NULL}") == nil)
         #expect(PGArrayLiteral.parse("not an array") == nil)
+        // Parsed as UTF-8 bytes: multi-byte characters, escaped or not, come through whole.
+        #expect(PGArrayLiteral.parse(#"{ünï,"c\ø d"}"#) == ["ünï", "cø d"])
+        #expect(PGArrayLiteral.parse(#"{"open}"#) == nil)
+        #expect(PGArrayLiteral.parse(#"{"a\}"#) == nil)
+        #expect(PGArrayLiteral.parse("{") == nil)
     }
 }
