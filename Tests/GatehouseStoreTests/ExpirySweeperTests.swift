@@ -103,6 +103,26 @@ struct ExpirySweeperTests {
         await pool.shutdown()
     }
 
+    @Test("a pass (which commits without waiting for the WAL flush) leaves its connection's settings as it found them")
+    func restoresSessionSettings() async throws {
+        let db = try await TestDatabase.create()
+        let now = try Self.seed(db, expired: 5, live: 1)
+        let pool = db.makePool(size: 1)
+        // The test cluster's default may be off already; make the session's own value "local".
+        let before = try await pool.withConnection { conn in
+            try conn.executeScript("SET synchronous_commit TO local")
+            return try conn.query("SHOW synchronous_commit").first!.decode(String.self, at: 0)
+        }
+        #expect(before == "local")
+        let report = try await ExpirySweeper(pool: pool, clock: FixedClock(now), batchSize: 2).sweep()
+        #expect(report.rows["grants"] == 5)
+        let after = try await pool.withConnection { conn in
+            try conn.query("SHOW synchronous_commit").first!.decode(String.self, at: 0)
+        }
+        #expect(after == before)
+        await pool.shutdown()
+    }
+
     @Test("--dry-run counts what would go and deletes nothing")
     func dryRun() async throws {
         let db = try await TestDatabase.create()
