@@ -41,6 +41,8 @@ def load_env(path: str) -> dict:
 
 
 def load_flow(name: str):
+    # Both flows import their shared helpers from bench/flows/browser.py.
+    sys.path.insert(0, str(HERE / "flows"))
     spec = importlib.util.spec_from_file_location(f"bench_flow_{name}", FLOWS[name])
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -14,75 +14,12 @@ client.env: CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, USERNAME, PASSWORD and
 optionally AUTHORIZE_PATH, TOKEN_PATH, USERINFO_PATH.
 """
 import base64
-import html
-import http.client
-import json
-import re
 import secrets
 import urllib.parse
-from http.cookies import SimpleCookie
+
+from browser import Browser, FlowError, expect, field, local_path, redeem_and_check
 
 SCOPE = "openid email profile"
-
-
-class FlowError(Exception):
-    pass
-
-
-class Browser:
-    """One keep-alive connection and a cookie jar."""
-
-    def __init__(self, base_url: str):
-        url = urllib.parse.urlsplit(base_url)
-        self.conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=60)
-        self.cookies: dict[str, str] = {}
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def request(self, method: str, path: str, form=None, headers=None, cookies=True):
-        headers = dict(headers or {})
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if cookies and self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        text = response.read().decode("utf-8", "replace")
-        if cookies:
-            for value in response.headers.get_all("Set-Cookie") or []:
-                jar = SimpleCookie()
-                jar.load(value)
-                for name, morsel in jar.items():
-                    if morsel["max-age"] == "0":
-                        self.cookies.pop(name, None)
-                    else:
-                        self.cookies[name] = morsel.value
-        return response.status, response.headers, text
-
-
-def field(page: str, name: str) -> str:
-    match = re.search(r'name="%s"\s+value="([^"]*)"' % re.escape(name), page)
-    if not match:
-        raise FlowError(f"no {name} field in the page")
-    return html.unescape(match.group(1))
-
-
-def expect(status: int, wanted: int, step: str, text: str) -> None:
-    if status != wanted:
-        raise FlowError(f"{step}: status {status}, expected {wanted}: {text[:200]!r}")
-
-
-def local_path(location: str) -> str:
-    url = urllib.parse.urlsplit(location)
-    return url.path + ("?" + url.query if url.query else "")
-
-
-def jwt_claims(token: str) -> dict:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 def sign_in(base_url: str, cfg: dict) -> None:
@@ -124,19 +61,6 @@ def sign_in(base_url: str, cfg: dict) -> None:
         basic = base64.b64encode(
             f"{urllib.parse.quote(client_id, safe='')}:{urllib.parse.quote(cfg['CLIENT_SECRET'], safe='')}".encode()
         ).decode()
-        status, _, text = browser.request("POST", token_path, form={
-            "grant_type": "authorization_code", "code": params["code"][0], "redirect_uri": redirect_uri,
-        }, headers={"Authorization": f"Basic {basic}"}, cookies=False)
-        expect(status, 200, "token", text)
-        tokens = json.loads(text)
-        claims = jwt_claims(tokens["id_token"])
-        if claims.get("nonce") != nonce or claims.get("aud") not in (client_id, [client_id]):
-            raise FlowError("token: the ID token's nonce or audience is wrong")
-
-        status, _, text = browser.request("GET", userinfo_path, headers={
-            "Authorization": f"Bearer {tokens['access_token']}"}, cookies=False)
-        expect(status, 200, "userinfo", text)
-        if json.loads(text).get("sub") != claims.get("sub"):
-            raise FlowError("userinfo: sub differs from the ID token's")
+        redeem_and_check(browser, cfg, params["code"][0], nonce, basic, token_path, userinfo_path)
     finally:
         browser.close()
