@@ -12,7 +12,8 @@ public enum AuthorizationHeader {
         for expected in scheme.utf8 {
             guard index != bytes.endIndex else { return nil }
             let byte = bytes[index]
-            guard (byte | 0x20) == expected, byte >= 0x41 else { return nil }
+            // Setting bit 0x20 lowercases an ASCII letter; `scheme` is lowercase letters.
+            guard byte | 0x20 == expected else { return nil }
             index = bytes.index(after: index)
         }
         guard index != bytes.endIndex else { return "" }

@@ -40,6 +40,8 @@ public struct Settings: Sendable, Equatable {
     /// (`OIDC_SWEEP_PAUSE_RATIO`): the pass then keeps a database backend busy
     /// at most 1 / (1 + ratio) of the time, leaving the rest to requests.
     public var sweepPauseRatio: Double
+    /// The pause ratios `OIDC_SWEEP_PAUSE_RATIO` and `gatehouse sweep --pause-ratio` accept.
+    public static let sweepPauseRatioRange: ClosedRange<Double> = 0...100
     /// Where the numbered migration files are.
     public var sqlDirectory: String
     /// Seals signing keys at rest and keys CSRF tokens (`GATEHOUSE_SECRET_KEY`).
@@ -118,7 +120,8 @@ public struct Settings: Sendable, Equatable {
         s.idleTimeout = try reader.seconds("GATEHOUSE_IDLE_TIMEOUT", default: s.idleTimeout)
         s.sweepInterval = try reader.integer("OIDC_SWEEP_INTERVAL", default: s.sweepInterval, in: 0...86_400)
         s.sweepBatchSize = try reader.integer("OIDC_SWEEP_BATCH_SIZE", default: s.sweepBatchSize, in: 1...1_000_000)
-        s.sweepPauseRatio = try reader.ratio("OIDC_SWEEP_PAUSE_RATIO", default: s.sweepPauseRatio)
+        s.sweepPauseRatio = try reader.number("OIDC_SWEEP_PAUSE_RATIO", default: s.sweepPauseRatio,
+                                          in: Settings.sweepPauseRatioRange)
         s.sqlDirectory = reader.string("GATEHOUSE_SQL_DIR") ?? s.sqlDirectory
         s.secretKey = reader.string("GATEHOUSE_SECRET_KEY")
         if let key = s.secretKey, key.utf8.count < 32 {
@@ -187,10 +190,10 @@ private struct EnvironmentReader {
         return number
     }
 
-    func ratio(_ name: String, default value: Double) throws -> Double {
+    func number(_ name: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
         guard let text = string(name) else { return value }
-        guard let number = Double(text), number >= 0, number <= 100 else {
-            throw Settings.Invalid(variable: name, reason: "must be a number between 0 and 100, got '\(text)'")
+        guard let number = Double(text), range.contains(number) else {
+            throw Settings.Invalid(variable: name, reason: "must be a number between \(range.lowerBound.formatted()) and \(range.upperBound.formatted()), got '\(text)'")
         }
         return number
     }

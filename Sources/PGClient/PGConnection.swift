@@ -195,7 +195,9 @@ public final class PGConnection {
             let value = try body(self)
             if pendingBegin != nil {
                 pendingBegin = nil  // the body sent nothing: there is nothing to commit
-            } else if let handle, PQtransactionStatus(handle) != PQTRANS_IDLE {
+            } else if PQtransactionStatus(try liveHandle()) != PQTRANS_IDLE {
+                // Not yet committed by `queryThenCommit`. A lost connection
+                // throws above rather than passing for a commit.
                 try executeScript("COMMIT")
             }
             return value

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatehouseCore
 import GatehouseStore
 
 struct SweepCommand: AsyncParsableCommand {
@@ -20,7 +21,10 @@ struct SweepCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let pauseRatio, !(0...100).contains(pauseRatio) { throw ValidationError("--pause-ratio must be between 0 and 100") }
+        let range = Settings.sweepPauseRatioRange
+        if let pauseRatio, !range.contains(pauseRatio) {
+            throw ValidationError("--pause-ratio must be between \(range.lowerBound.formatted()) and \(range.upperBound.formatted())")
+        }
     }
 
     func run() async throws {
