@@ -4,10 +4,17 @@
 Usage: scripts/check-compose.py [--compose FILE] [--dockerfile FILE]
 
 Paths default to the files at the root of the checkout (the parent of this
-script's directory), whatever the working directory. Needs PyYAML. When
-`docker compose version` succeeds, the compose file is also validated by
-`docker compose config -q` (with a dummy GATEHOUSE_SECRET_KEY and no .env
-file), and must be refused without GATEHOUSE_SECRET_KEY.
+script's directory), whatever the working directory. Needs PyYAML.
+
+Deployment defaults: GATEHOUSE_SECRET_KEY, POSTGRES_PASSWORD and OIDC_ISSUER
+must have no default anywhere (every reference is ${VAR:?message}, and the
+DATABASE_URLs take their password from ${POSTGRES_PASSWORD:?...}), gatehouse
+publishes only port 8000, and /metrics is on a fixed OIDC_METRICS_PORT that
+is not published.
+
+When `docker compose version` succeeds, the compose file is also validated by
+`docker compose config -q` (with dummy values of the required variables and no
+.env file), and must be refused without each of them.
 
 Prints `compose and Dockerfile: N checks passed` and exits 0, or prints each
 failure and exits 1.
@@ -32,6 +39,10 @@ except ImportError:  # pragma: no cover - depends on the machine
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED_SERVICES = ("postgres", "migrate", "gatehouse")
+# Variables with no default: every reference must be ${VAR:?message}.
+REQUIRED_VARIABLES = ("GATEHOUSE_SECRET_KEY", "POSTGRES_PASSWORD", "OIDC_ISSUER")
+# The one port gatehouse publishes on the host.
+PUBLIC_PORT = "8000"
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Operators Compose accepts after a variable name inside ${...}.
 OPERATORS = (":-", ":?", ":+", "-", "?", "+")
@@ -53,6 +64,83 @@ class Checker:
 # --------------------------------------------------------------------------
 # Compose interpolation
 # --------------------------------------------------------------------------
+
+def closing_brace(text: str, i: int) -> int | None:
+    """For the `${` at offset i, the offset just past its matching `}`."""
+    depth, j = 1, i + 2
+    while j < len(text) and depth:
+        if text[j] == "$" and text[j + 1:j + 2] == "$":
+            j += 2
+            continue
+        if text[j] == "$" and text[j + 1:j + 2] == "{":
+            depth += 1
+            j += 2
+            continue
+        if text[j] == "}":
+            depth -= 1
+        j += 1
+    return None if depth else j
+
+
+def interpolations(text: str) -> list[tuple[int, int, str, str, str]]:
+    """The outermost interpolations of one string: (start, end, name, op, word).
+
+    `$NAME` gives op and word "". Malformed ones (see interpolation_errors)
+    are skipped.
+    """
+    found = []
+    i = 0
+    while i < len(text):
+        if text[i] != "$":
+            i += 1
+            continue
+        nxt = text[i + 1:i + 2]
+        if nxt == "$":
+            i += 2
+            continue
+        if nxt != "{":
+            m = NAME.match(text, i + 1)
+            if m:
+                found.append((i, m.end(), m.group(0), "", ""))
+                i = m.end()
+            else:
+                i += 1
+            continue
+        j = closing_brace(text, i)
+        if j is None:
+            break
+        body = text[i + 2:j - 1]
+        m = NAME.match(body)
+        if m:
+            rest = body[m.end():]
+            op = next((o for o in OPERATORS if rest.startswith(o)), "")
+            found.append((i, j, m.group(0), op, rest[len(op):]))
+        i = j
+    return found
+
+
+def references(text: str):
+    """Every interpolation in one string, nested ones included: (name, op, word)."""
+    for _, _, name, op, word in interpolations(text):
+        yield name, op, word
+        yield from references(word)
+
+
+def mask_interpolations(text: str) -> str:
+    """The string with each outermost interpolation replaced by NULs of its length,
+    so that literal characters (':' and '@' in a URL) can be found by offset."""
+    out = list(text)
+    for start, end, *_ in interpolations(text):
+        out[start:end] = "\0" * (end - start)
+    return "".join(out)
+
+
+def is_required(value: str, name: str) -> bool:
+    """Whether value is exactly ${name:?message} with a non-empty message."""
+    found = interpolations(value)
+    return (len(found) == 1 and found[0][:2] == (0, len(value)) and found[0][2] == name
+            and found[0][3] == ":?" and bool(found[0][4].strip()))
+
 
 def interpolation_errors(text: str) -> list[str]:
     """Errors in the ${...} / $VAR syntax of one string, as Compose parses it.
@@ -81,19 +169,8 @@ def interpolation_errors(text: str) -> list[str]:
                 i = m.end()
             continue
         # ${ ... } with nesting
-        depth, j = 1, i + 2
-        while j < len(text) and depth:
-            if text[j] == "$" and text[j + 1:j + 2] == "$":
-                j += 2
-                continue
-            if text[j] == "$" and text[j + 1:j + 2] == "{":
-                depth += 1
-                j += 2
-                continue
-            if text[j] == "}":
-                depth -= 1
-            j += 1
-        if depth:
+        j = closing_brace(text, i)
+        if j is None:
             errors.append(f"unclosed '${{' at offset {i}")
             break
         body = text[i + 2:j - 1]
@@ -195,6 +272,82 @@ def named_volumes(service: dict) -> list[str]:
     return names
 
 
+def database_url_password_problem(url: str) -> str | None:
+    """Why a DATABASE_URL's password is not ${POSTGRES_PASSWORD:?message}, or None."""
+    masked = mask_interpolations(url)
+    m = re.match(r"postgres(?:ql)?://", masked)
+    if not m:
+        return "is not a postgresql:// URL"
+    authority_end = next((k for k in range(m.end(), len(masked)) if masked[k] in "/?#"), len(masked))
+    at = masked.rfind("@", m.end(), authority_end)
+    if at < 0:
+        return "has no user and password (user:${POSTGRES_PASSWORD:?...}@postgres)"
+    colon = masked.find(":", m.end(), at)
+    if colon < 0:
+        return "has no password (user:${POSTGRES_PASSWORD:?...}@postgres)"
+    if not is_required(url[colon + 1:at], "POSTGRES_PASSWORD"):
+        return (f"has the password '{url[colon + 1:at]}'; it must be exactly "
+                "${POSTGRES_PASSWORD:?message}, with no default")
+    if re.search(r"[?&]password=", masked[authority_end:]):
+        return "has a password= parameter"
+    return None
+
+
+def check_deployment_defaults(c: Checker, doc: dict, services: dict) -> None:
+    """No default secrets or issuer, and /metrics on an unpublished port."""
+    pg = services.get("postgres") or {}
+    gh = services.get("gatehouse") or {}
+
+    # Every reference to a required variable, anywhere in the file, fails
+    # when it is unset or empty: no `:-` / `-` default, no bare $VAR.
+    refs = [(where, name, op, word) for where, s in strings_in(doc) for name, op, word in references(s)]
+    for var in REQUIRED_VARIABLES:
+        c.check(any(name == var for _, name, _, _ in refs),
+                f"{var} is referenced nowhere (it must come from ${{{var}:?message}}, not a literal value)")
+        for where, name, op, word in refs:
+            if name == var:
+                form = f"${{{var}{op}{word}}}" if op else f"${var}"
+                c.check(op == ":?",
+                        f"{where}: {form} gives {var} a default or lets it be empty; "
+                        f"write ${{{var}:?message}} (no default {var} may ship)")
+
+    pg_env = environment(pg)
+    c.check(is_required(pg_env.get("POSTGRES_PASSWORD", ""), "POSTGRES_PASSWORD"),
+            "postgres: POSTGRES_PASSWORD must be ${POSTGRES_PASSWORD:?message}, with no default "
+            f"(found {pg_env.get('POSTGRES_PASSWORD', 'none')!r})")
+    c.check(pg_env.get("POSTGRES_HOST_AUTH_METHOD", "").strip().lower() != "trust",
+            "postgres: POSTGRES_HOST_AUTH_METHOD=trust lets anyone on the network in without a password")
+    for name in ("migrate", "gatehouse"):
+        url = environment(services.get(name) or {}).get("DATABASE_URL")
+        if url is None:
+            continue  # reported by check_compose
+        problem = database_url_password_problem(url)
+        c.check(problem is None, f"{name}: DATABASE_URL {problem}")
+
+    c.check(is_required(environment(gh).get("OIDC_ISSUER", ""), "OIDC_ISSUER"),
+            "gatehouse: OIDC_ISSUER must be ${OIDC_ISSUER:?message}, with no default: it is the public "
+            f"URL of each deployment (found {environment(gh).get('OIDC_ISSUER', 'none')!r})")
+
+    # Only 8000 is published; /metrics has its own, fixed, unpublished port.
+    ports = container_ports(gh)
+    c.check(all(p == PUBLIC_PORT for p in ports),
+            f"gatehouse: publishes {[p for p in ports if p != PUBLIC_PORT]}; only {PUBLIC_PORT} may be "
+            "published (/metrics stays on the Compose network)")
+    metrics = environment(gh).get("OIDC_METRICS_PORT", "")
+    c.check(metrics.isdigit() and metrics != PUBLIC_PORT,
+            "gatehouse: OIDC_METRICS_PORT must be a fixed port number other than "
+            f"{PUBLIC_PORT} (found {metrics or 'none'!r}); unset or empty serves /metrics on the public port")
+    c.check(metrics not in ports,
+            f"gatehouse: the metrics port {metrics} is published in `ports`; Prometheus reaches it "
+            "over the Compose network without that")
+    c.check(str(gh.get("network_mode", "")) != "host",
+            "gatehouse: network_mode host would put the metrics port on the host's network")
+    for name, service in services.items():
+        if name != "gatehouse" and isinstance(service, dict):
+            c.check(not service.get("ports"),
+                    f"{name}: publishes ports {container_ports(service)}; only gatehouse:{PUBLIC_PORT} may be published")
+
+
 def check_compose(c: Checker, path: Path) -> None:
     try:
         doc = yaml.safe_load(path.read_text())
@@ -260,6 +413,8 @@ def check_compose(c: Checker, path: Path) -> None:
             "gatehouse: DATABASE_URL does not point at the postgres service")
     c.check("DATABASE_URL" in environment(mig), "migrate: environment has no DATABASE_URL")
 
+    check_deployment_defaults(c, doc, services)
+
     # Every interpolation in every string is well-formed.
     bad = [(where, e) for where, s in strings_in(doc) for e in interpolation_errors(s)]
     for where, e in bad:
@@ -281,14 +436,19 @@ def check_with_docker_compose(c: Checker, path: Path) -> None:
         return
     # --env-file /dev/null: a local .env must not decide the outcome.
     base = ["docker", "compose", "--env-file", os.devnull, "-f", str(path), "config", "-q"]
-    env = dict(os.environ, GATEHOUSE_SECRET_KEY="dummy-secret-key-for-config-check-0123456789")
+    dummies = {
+        "GATEHOUSE_SECRET_KEY": "dummy-secret-key-for-config-check-0123456789",
+        "POSTGRES_PASSWORD": "0123456789abcdef0123456789abcdef0123456789abcdef",
+        "OIDC_ISSUER": "https://id.example.com",
+    }
+    env = dict(os.environ, **dummies)
     run = subprocess.run(base, capture_output=True, text=True, env=env, cwd=path.parent, timeout=120)
     c.check(run.returncode == 0,
             f"docker compose config -q failed:\n{(run.stderr or run.stdout).strip()}")
-    env.pop("GATEHOUSE_SECRET_KEY")
-    run = subprocess.run(base, capture_output=True, text=True, env=env, cwd=path.parent, timeout=120)
-    c.check(run.returncode != 0,
-            "docker compose config accepted the file without GATEHOUSE_SECRET_KEY")
+    for var in REQUIRED_VARIABLES:
+        without = {k: v for k, v in env.items() if k != var}
+        run = subprocess.run(base, capture_output=True, text=True, env=without, cwd=path.parent, timeout=120)
+        c.check(run.returncode != 0, f"docker compose config accepted the file without {var}")
 
 
 # --------------------------------------------------------------------------
