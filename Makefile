@@ -2,7 +2,7 @@
 SWIFT ?= swift
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test migrate db-stop bench bench-endpoints bench-sweep docker-build compose-up
+.PHONY: help build run test test-fast migrate db-stop bench bench-endpoints bench-sweep docker-build compose-up
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -25,6 +25,12 @@ test: ## Build and run every test against a throwaway Postgres
 	GATEHOUSE_BIN="$$($(SWIFT) build --show-bin-path)/gatehouse" \
 		scripts/with-test-postgres.sh $(SWIFT) test --skip-build
 
+test-fast: ## The loop between edits: every Swift test but the Python system checks (fuzz, outage, shutdown)
+	@scripts/ensure-deps.sh
+	$(SWIFT) build --build-tests
+	GATEHOUSE_BIN="$$($(SWIFT) build --show-bin-path)/gatehouse" \
+		scripts/with-test-postgres.sh $(SWIFT) test --skip-build --skip HostileInputAndFaultTests --skip gracefulShutdown
+
 bench: ## Run the benchmarks (release build, durable Postgres, wrk): endpoints, then the sweep
 	@bench/run.sh
 	@$(MAKE) --no-print-directory bench-sweep
@@ -38,7 +44,7 @@ bench-sweep: ## Sweep 1M expired tokens beside 1M live ones under /userinfo load
 docker-build: ## Build the container image gatehouse:latest
 	docker build -t gatehouse .
 
-compose-up: ## Run Postgres, migrations and the server with Docker Compose (needs GATEHOUSE_SECRET_KEY)
+compose-up: ## Run Postgres, migrations and the server with Docker Compose (needs GATEHOUSE_SECRET_KEY, POSTGRES_PASSWORD, OIDC_ISSUER)
 	docker compose up --build
 
 db-stop: ## Stop the local Postgres that `make run` started

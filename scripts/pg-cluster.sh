@@ -50,7 +50,8 @@ start)
       grep -qxF -- "$line" "$data/postgresql.conf" || printf '%s\n' "$line" >>"$data/postgresql.conf"
     done <<<"$PG_EXTRA_CONF"
   fi
-  opts="-c listen_addresses='' -k $sock -p $port -c max_connections=300"
+  # Every test suite runs at once, each with its own database and pool.
+  opts="-c listen_addresses='' -k $sock -p $port -c max_connections=800"
   if [ "$durable" != "--durable" ]; then
     opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi

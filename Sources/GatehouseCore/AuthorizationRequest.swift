@@ -8,7 +8,8 @@ public struct AuthorizationRequest: Sendable, Equatable {
 
     public let clientID: String
     public let redirectURI: String
-    public let scopes: Scopes
+    /// The requested scopes; what is granted may be fewer (`OfflineAccess`).
+    public var scopes: Scopes
     public let state: String?
     public let nonce: String?
     public let prompt: Set<Prompt>

@@ -20,13 +20,16 @@ public struct Client: Sendable, Equatable {
     public var scopes: [String]
     public var requireConsent: Bool
     public var reuseConsent: Bool
-    public var tokenEndpointAuthMethod: String
+    /// The one method the client registered for `/token`, enforced; nil for a
+    /// confidential client that may use either `client_secret_basic` or
+    /// `client_secret_post` (as django-oidc-provider accepts both).
+    public var tokenEndpointAuthMethod: String?
     public var createdAt: Date
 
     public init(id: Int64, clientID: String, name: String, kind: Kind, redirectURIs: [String],
                 postLogoutRedirectURIs: [String], responseTypes: [String], grantTypes: [String],
                 scopes: [String], requireConsent: Bool, reuseConsent: Bool,
-                tokenEndpointAuthMethod: String, createdAt: Date) {
+                tokenEndpointAuthMethod: String?, createdAt: Date) {
         self.id = id
         self.clientID = clientID
         self.name = name
@@ -40,5 +43,11 @@ public struct Client: Sendable, Equatable {
         self.reuseConsent = reuseConsent
         self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
         self.createdAt = createdAt
+    }
+
+    /// The methods `/token` accepts from this client (RFC 7591 §2 names).
+    public var allowedAuthMethods: [String] {
+        if let tokenEndpointAuthMethod { return [tokenEndpointAuthMethod] }
+        return kind == .public ? ["none"] : ["client_secret_basic", "client_secret_post"]
     }
 }

@@ -85,6 +85,7 @@ public struct ClientAuthentication: Sendable {
         switch client.kind {
         case .confidential:
             guard matches else { throw OAuthError.invalidClient("client authentication failed") }
+            try Self.checkMethod(credentials.method, allowedBy: client)
         case .public:
             guard credentials.secret == nil || credentials.secret == "" else {
                 throw OAuthError.invalidClient("public clients have no secret")
@@ -92,5 +93,14 @@ public struct ClientAuthentication: Sendable {
         }
         try authorize(client)
         return client
+    }
+
+    /// A client registered with one authentication method must use it
+    /// (RFC 7591 §2 `token_endpoint_auth_method`); one registered with none
+    /// in particular may use `client_secret_basic` or `client_secret_post`.
+    public static func checkMethod(_ method: ClientCredentials.Method, allowedBy client: Client) throws {
+        guard client.allowedAuthMethods.contains(method.rawValue) else {
+            throw OAuthError.invalidClient("this client must authenticate with \(client.allowedAuthMethods.joined(separator: " or "))")
+        }
     }
 }

@@ -17,6 +17,9 @@ public struct ClientRegistration: Sendable {
     public var scopes: [String] = []
     public var requireConsent = true
     public var reuseConsent = true
+    /// `client_secret_basic` or `client_secret_post` to accept only that
+    /// method at `/token`; nil accepts either (public clients: `none`).
+    public var authMethod: String?
 
     public init(name: String, redirectURIs: [String]) {
         self.name = name
@@ -63,6 +66,16 @@ public struct ClientRegistration: Sendable {
             throw Invalid(reason: "unsupported response type '\(type)' (supported: code)")
         }
 
+        if let method = authMethod {
+            switch kind {
+            case .confidential where !Self.secretAuthMethods.contains(method):
+                throw Invalid(reason: "--token-endpoint-auth-method must be client_secret_basic or client_secret_post for a confidential client, got '\(method)'")
+            case .public where method != "none":
+                throw Invalid(reason: "a public client has no secret: its token endpoint auth method is none")
+            default: break
+            }
+        }
+
         r.scopes = Self.unique(scopes.isEmpty ? Self.defaultScopes : scopes)
         for scope in r.scopes where !Self.isScopeToken(scope) {
             throw Invalid(reason: "'\(scope)' is not a valid scope (RFC 6749 §3.3)")
@@ -70,10 +83,12 @@ public struct ClientRegistration: Sendable {
         return r
     }
 
-    /// How this client authenticates at /token.
-    public var tokenEndpointAuthMethod: String {
-        kind == .public ? "none" : "client_secret_basic"
+    /// The method this client must use at /token; nil: either secret method.
+    public var tokenEndpointAuthMethod: String? {
+        kind == .public ? "none" : authMethod
     }
+
+    public static let secretAuthMethods = ["client_secret_basic", "client_secret_post"]
 
     /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
     public static func isScopeToken(_ scope: String) -> Bool {

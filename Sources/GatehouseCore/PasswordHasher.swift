@@ -5,7 +5,7 @@ import Foundation
 /// Hashes and verifies user passwords with scrypt.
 ///
 /// Hashes are PHC strings that carry their own parameters and salt,
-/// `$scrypt$ln=15,r=8,p=1$<salt>$<hash>` (base64 without padding), so the
+/// `$scrypt$ln=17,r=8,p=1$<salt>$<hash>` (base64 without padding), so the
 /// cost can be raised later: `verify` reports `needsRehash` for a hash made
 /// with other parameters, and the caller stores a new one after a good login.
 public struct PasswordHasher: Sendable {
@@ -23,9 +23,10 @@ public struct PasswordHasher: Sendable {
             self.p = p
         }
 
-        /// N = 2^15, r = 8, p = 1: 32 MiB and tens of milliseconds per hash,
-        /// the interactive-login setting recommended for scrypt.
-        public static let standard = Parameters(logN: 15, r: 8, p: 1)
+        /// N = 2^17, r = 8, p = 1: 128 MiB per hash, OWASP's recommended
+        /// minimum for scrypt. Hashes made with older parameters are
+        /// replaced at the user's next sign-in (`needsRehash`).
+        public static let standard = Parameters(logN: 17, r: 8, p: 1)
         /// Cheap parameters for tests only.
         public static let fastForTests = Parameters(logN: 4, r: 1, p: 1)
     }

@@ -52,8 +52,18 @@ public struct Settings: Sendable, Equatable {
     public var sessionExpire: Int
     /// Failed logins per username or address before a pause (`OIDC_LOGIN_MAX_FAILURES`).
     public var loginMaxFailures: Int
-    /// Seconds a throttled username or address waits (`OIDC_LOGIN_LOCKOUT`).
+    /// Seconds a throttled address waits, and an account's first wait (`OIDC_LOGIN_LOCKOUT`).
     public var loginLockout: Int
+    /// The cap, in seconds, of an account's doubling wait after failed
+    /// sign-ins (`OIDC_LOGIN_DELAY_MAX`).
+    public var loginDelayMax: Int
+    /// Proxies whose `X-Forwarded-For` is believed (`OIDC_TRUSTED_PROXIES`,
+    /// comma-separated CIDRs); empty: the TCP peer is the client.
+    public var trustedProxies: [IPNetwork]
+    /// The provider's name on its pages (`OIDC_SITE_NAME`).
+    public var siteName: String
+    /// The shortest password `user create` and `set-password` accept (`OIDC_PASSWORD_MIN_LENGTH`).
+    public var passwordMinLength: Int
     /// A separate port for `/metrics`, so it need not be public (`OIDC_METRICS_PORT`); nil serves it on `PORT`.
     public var metricsPort: Int?
     /// `text` or `json` (`LOG_FORMAT`).
@@ -95,6 +105,10 @@ public struct Settings: Sendable, Equatable {
         sessionExpire: 86_400,
         loginMaxFailures: 5,
         loginLockout: 60,
+        loginDelayMax: 3600,
+        trustedProxies: [],
+        siteName: "Gatehouse",
+        passwordMinLength: 8,
         metricsPort: nil,
         logFormat: "text",
         logLevel: "info"
@@ -123,14 +137,27 @@ public struct Settings: Sendable, Equatable {
         s.sweepPauseRatio = try reader.number("OIDC_SWEEP_PAUSE_RATIO", default: s.sweepPauseRatio,
                                           in: Settings.sweepPauseRatioRange)
         s.sqlDirectory = reader.string("GATEHOUSE_SQL_DIR") ?? s.sqlDirectory
-        s.secretKey = reader.string("GATEHOUSE_SECRET_KEY")
-        if let key = s.secretKey, key.utf8.count < 32 {
-            throw Invalid(variable: "GATEHOUSE_SECRET_KEY", reason: "must be at least 32 characters of random data")
-        }
+        s.secretKey = try reader.secretKey()
         s.allowPlainPKCE = try reader.boolean("OIDC_PKCE_ALLOW_PLAIN", default: s.allowPlainPKCE)
         s.sessionExpire = try reader.integer("OIDC_SESSION_EXPIRE", default: s.sessionExpire, in: 60...31_536_000)
         s.loginMaxFailures = try reader.integer("OIDC_LOGIN_MAX_FAILURES", default: s.loginMaxFailures, in: 1...1000)
         s.loginLockout = try reader.integer("OIDC_LOGIN_LOCKOUT", default: s.loginLockout, in: 1...86_400)
+        s.loginDelayMax = try reader.integer("OIDC_LOGIN_DELAY_MAX", default: s.loginDelayMax, in: 1...86_400)
+        if s.loginDelayMax < s.loginLockout {
+            throw Invalid(variable: "OIDC_LOGIN_DELAY_MAX", reason: "must be at least OIDC_LOGIN_LOCKOUT (\(s.loginLockout)), got \(s.loginDelayMax)")
+        }
+        if let proxies = reader.string("OIDC_TRUSTED_PROXIES") {
+            switch ClientAddress.parseNetworks(proxies) {
+            case .success(let networks): s.trustedProxies = networks
+            case .failure(let bad):
+                throw Invalid(variable: "OIDC_TRUSTED_PROXIES", reason: "must be comma-separated CIDRs such as 10.0.0.0/8, got '\(bad.entry)'")
+            }
+        }
+        s.siteName = reader.string("OIDC_SITE_NAME") ?? s.siteName
+        guard s.siteName.count <= 100 else {
+            throw Invalid(variable: "OIDC_SITE_NAME", reason: "must be at most 100 characters")
+        }
+        s.passwordMinLength = try reader.integer("OIDC_PASSWORD_MIN_LENGTH", default: s.passwordMinLength, in: 1...1024)
         if reader.string("OIDC_METRICS_PORT") != nil {
             s.metricsPort = try reader.integer("OIDC_METRICS_PORT", default: 0, in: 1...65535)
         }
@@ -138,6 +165,11 @@ public struct Settings: Sendable, Equatable {
         s.logLevel = try reader.choice("LOG_LEVEL", default: s.logLevel,
                                        among: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
         return s
+    }
+
+    /// The per-account delay after failed sign-ins.
+    public var loginDelay: LoginDelay {
+        LoginDelay(freeFailures: loginMaxFailures, baseDelay: loginLockout, maximumDelay: loginDelayMax)
     }
 
     /// Whether the issuer is served over https; decides the Secure cookie flag
@@ -152,6 +184,31 @@ private struct EnvironmentReader {
     func string(_ name: String) -> String? {
         guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
         return value
+    }
+
+    /// `GATEHOUSE_SECRET_KEY`, or the contents of the file `GATEHOUSE_SECRET_KEY_FILE`
+    /// names (a container secret), checked by `SecretKeyPolicy`.
+    func secretKey() throws -> String? {
+        let direct = string("GATEHOUSE_SECRET_KEY")
+        var key = direct
+        if let path = string("GATEHOUSE_SECRET_KEY_FILE") {
+            guard direct == nil else {
+                throw Settings.Invalid(variable: "GATEHOUSE_SECRET_KEY_FILE", reason: "cannot be set together with GATEHOUSE_SECRET_KEY; use one")
+            }
+            guard let data = FileManager.default.contents(atPath: path), data.count <= 4096,
+                  let text = String(data: data, encoding: .utf8)
+            else {
+                throw Settings.Invalid(variable: "GATEHOUSE_SECRET_KEY_FILE", reason: "names a file that cannot be read as text: '\(path)'")
+            }
+            key = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let key else { return nil }
+        do {
+            try SecretKeyPolicy.check(key)
+        } catch {
+            throw Settings.Invalid(variable: direct == nil ? "GATEHOUSE_SECRET_KEY_FILE" : "GATEHOUSE_SECRET_KEY", reason: error.reason)
+        }
+        return key
     }
 
     func integer(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {

@@ -117,14 +117,28 @@ public struct StoredSigningKey: Sendable {
 public protocol SigningKeyStore: Sendable {
     /// Every key that is published: active, next and retired.
     func publishedKeys() async throws -> [StoredSigningKey]
-    /// Makes `material` the active key of its algorithm; the previous one is retired.
-    func activate(_ material: SigningKeyMaterial) async throws
+    /// Makes `material` the active key of its algorithm; the previous one is
+    /// retired. `check` sees the current active keys first; throwing changes nothing.
+    func activate(_ material: SigningKeyMaterial, check: @escaping @Sendable ([StoredSigningKey]) throws -> Void) async throws
 }
 
-/// Counts failed sign-ins per key (username, client address) across replicas.
+/// Counts failed sign-ins per account and per client address across replicas.
 public protocol LoginThrottle: Sendable {
     /// Seconds until any of `keys` may try again, or nil when none is throttled.
     func retryAfter(keys: [String], now: Date) async throws -> Int?
-    func recordFailure(keys: [String], now: Date, maxFailures: Int, lockout: Int) async throws
+    /// Counts a failure against the account (a growing delay, `LoginDelay`)
+    /// and the address (a windowed counter, `AddressThrottle`).
+    func recordFailure(accountKey: String, addressKey: String, now: Date, delay: LoginDelay,
+                       address: AddressThrottle) async throws
     func reset(key: String) async throws
+}
+
+/// The keys failed sign-ins are counted under.
+public enum LoginThrottleKey {
+    /// Per account, as the user would type it: NFKC and lower case.
+    public static func account(_ username: String) -> String {
+        "user:" + Username.normalized(username).lowercased()
+    }
+
+    public static func address(_ address: String) -> String { "addr:" + address }
 }

@@ -7,7 +7,7 @@ import Foundation
 public struct SigningKeyMaterial: Sendable {
     public let kid: String
     public let algorithm: String
-    /// The PKCS#8 PEM private key, sealed with the server's secret key.
+    /// The PKCS#1 PEM private key ("BEGIN RSA PRIVATE KEY"), sealed with the server's secret key.
     public let sealedPrivateKey: [UInt8]
     /// `{"kty":"RSA","kid":…,"use":"sig","alg":"RS256","n":…,"e":…}`
     public let publicJWK: [String: String]

@@ -8,8 +8,12 @@ public protocol UserStore: Sendable {
     func list() async throws -> [User]
     /// Returns false when there was no such user.
     func delete(username: String) async throws -> Bool
-    /// Returns false when there was no such user.
+    /// Returns false when there was no such user. Ends the user's sessions
+    /// and revokes their grants.
     func setPassword(username: String, to password: String) async throws -> Bool
+    /// Enables or disables the account; disabling ends its sessions and
+    /// revokes its grants. Returns false when there was no such user.
+    func setActive(username: String, active: Bool) async throws -> Bool
     /// The active user whose password matches, or nil. Unknown usernames cost
     /// the same time as wrong passwords.
     func authenticate(username: String, password: String) async throws -> User?

@@ -1,29 +1,29 @@
 /// The built-in pages. Kept in code rather than as bundle resources so the
 /// binary alone is the whole server; OIDC_TEMPLATES_DIR overrides any of them.
+///
+/// Every page links the stylesheet and the icon served by `StaticAssets`
+/// (the CSP allows no inline style) and names the provider (`site_name`).
 enum DefaultTemplates {
-    static let style = """
-        <style>
-          body { font-family: system-ui, sans-serif; background: #f5f5f7; color: #1d1d1f; margin: 0; }
-          main { max-width: 24rem; margin: 4rem auto; background: #fff; padding: 2rem; border-radius: 12px;
-                 box-shadow: 0 1px 4px rgba(0,0,0,.1); }
-          h1 { font-size: 1.4rem; margin-top: 0; }
-          label { display: block; margin-top: 1rem; font-weight: 600; }
-          input[type=text], input[type=password] { width: 100%; box-sizing: border-box; padding: .6rem;
-                 margin-top: .3rem; border: 1px solid #888; border-radius: 6px; font-size: 1rem; }
-          button { margin-top: 1.5rem; padding: .6rem 1.2rem; font-size: 1rem; border-radius: 6px; border: 1px solid #0058b0;
-                   background: #0066cc; color: #fff; cursor: pointer; }
-          button.secondary { background: #fff; color: #0058b0; }
-          .error { color: #b00020; font-weight: 600; }
-          ul { padding-left: 1.2rem; }
-        </style>
+    /// The `<head>` every built-in page shares; `{{title}}` is the page's title.
+    static func head(_ title: String) -> String {
         """
-
-    static let login = """
         <!doctype html>
         <html lang="en">
         <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>Sign in</title>\(style)</head>
+        <title>\(title) · {{site_name}}</title>
+        <link rel="stylesheet" href="{{stylesheet}}"><link rel="icon" href="/favicon.ico" sizes="any">
+        </head>
         <body><main>
+          <p class="site">{{site_name}}</p>
+        """
+    }
+
+    static let foot = """
+        </main></body>
+        </html>
+        """
+
+    static let login = head("Sign in") + """
           <h1>Sign in{{#client_name}} to continue to {{client_name}}{{/client_name}}</h1>
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
           <form method="post" action="/login">
@@ -35,50 +35,46 @@ enum DefaultTemplates {
             <input type="password" id="password" name="password" autocomplete="current-password" required>
             <button type="submit">Sign in</button>
           </form>
-        </main></body>
-        </html>
-        """
+        """ + foot
 
-    static let consent = """
-        <!doctype html>
-        <html lang="en">
-        <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>Allow access?</title>\(style)</head>
-        <body><main>
+    static let consent = head("Allow access?") + """
           <h1>{{client_name}} wants to access your account</h1>
-          <p>Signed in as <strong>{{username}}</strong>. If you allow it, {{client_name}} will be able to:</p>
+          <p>Signed in as <strong>{{username}}</strong>. <a href="{{switch_account}}">Not you? Sign in as someone else</a></p>
+          <p>If you allow it, {{client_name}} will be able to:</p>
           <ul>{{#scopes}}<li>{{.}}</li>{{/scopes}}</ul>
+          <p class="note">You will be sent to <strong>{{redirect_host}}</strong>.</p>
           <form method="post" action="/consent">
             <input type="hidden" name="csrf_token" value="{{csrf_token}}">
             <input type="hidden" name="request" value="{{request}}">
             <button type="submit" name="allow" value="allow">Allow</button>
             <button type="submit" name="deny" value="deny" class="secondary">Deny</button>
           </form>
-        </main></body>
-        </html>
-        """
+          <p class="note">You can withdraw this access later: ask the administrator of {{site_name}} to revoke it, or sign out to end this session.</p>
+        """ + foot
 
-    static let error = """
-        <!doctype html>
-        <html lang="en">
-        <head><meta charset="utf-8"><title>{{title}}</title>\(style)</head>
-        <body><main>
+    static let error = head("{{title}}") + """
           <h1>{{title}}</h1>
-          <p class="error" role="alert">{{message}}</p>
-        </main></body>
-        </html>
-        """
+          <p role="alert">{{message}}</p>
+          <p>{{next_step}}</p>
+          <p class="code">Error: {{code}}</p>
+        """ + foot
 
-    static let message = """
-        <!doctype html>
-        <html lang="en">
-        <head><meta charset="utf-8"><title>{{title}}</title>\(style)</head>
-        <body><main>
+    static let message = head("{{title}}") + """
           <h1>{{title}}</h1>
           <p>{{message}}</p>
-        </main></body>
-        </html>
-        """
+        """ + foot
 
-    static let all: [(String, String)] = [("login", login), ("consent", consent), ("error", error), ("message", message)]
+    static let endSession = head("Sign out?") + """
+          <h1>Sign out of {{site_name}}?</h1>
+          <p>An application asked to end your session{{#username}} as <strong>{{username}}</strong>{{/username}}.</p>
+          <form method="post" action="/end-session">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            {{#fields}}<input type="hidden" name="{{name}}" value="{{value}}">
+            {{/fields}}<button type="submit" name="confirm" value="yes">Sign out</button>
+          </form>
+        """ + foot
+
+    static let all: [(String, String)] = [
+        ("login", login), ("consent", consent), ("error", error), ("message", message), ("end-session", endSession),
+    ]
 }

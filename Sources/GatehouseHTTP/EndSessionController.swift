@@ -5,8 +5,16 @@ import Hummingbird
 
 /// `/end-session` (OpenID Connect RP-Initiated Logout 1.0): ends the browser
 /// session, then returns to the client only to a registered post-logout URI.
+///
+/// A request with a valid `id_token_hint` is the RP speaking for the user
+/// and signs out at once. Without one, anyone could sign a user out with a
+/// link, so a signed-in browser is first asked to confirm (a form with a
+/// CSRF token bound to its session).
 struct EndSessionController {
     let deps: ServerDependencies
+
+    /// The parameters the confirmation form carries to its POST.
+    static let carried = ["post_logout_redirect_uri", "state", "client_id"]
 
     func register(on router: Router<GatehouseRequestContext>) {
         router.get("/end-session") { request, context in try await endSession(request, context) }
@@ -19,30 +27,54 @@ struct EndSessionController {
         if request.method == .post && request.isFormEncoded {
             parameters = try await request.formParameters(limit: context.maxUploadSize)
         }
-        guard let parameters else {
-            return deps.pages.error("Invalid request", "The request's encoding is malformed.", status: .badRequest)
-        }
-        if let id = SessionCookie.read(request) {
-            try await deps.sessions.delete(id: id)
-        }
-        let clear = SessionCookie.clear(secure: deps.settings.issuerIsHTTPS)
+        guard let parameters else { return deps.pages.error(.malformedRequest) }
+        let hint = parameters.value("id_token_hint")
+        let claims = await hint.asyncMap { await deps.signer.verifiedClaims($0) } ?? nil
+        let sessionID = deps.sessionID(request)
 
-        if let target = parameters.value("post_logout_redirect_uri") {
-            var clientID = parameters.value("client_id")
-            if let hint = parameters.value("id_token_hint") {
-                guard let claims = await deps.signer.verifiedClaims(hint) else {
-                    return deps.pages.error("Signed out", "You are signed out, but the id_token_hint was not issued here.",
-                                            status: .badRequest, headers: [clear])
-                }
-                clientID = clientID ?? claims.aud
+        let confirmed = request.method == .post && sessionID.map { deps.isValidCSRF(parameters["csrf_token"], sessionID: $0) } == true
+        if claims == nil, !confirmed, let sessionID,
+           let session = try await deps.sessions.find(id: sessionID, now: deps.clock.now), session.user != nil {
+            return confirmationPage(parameters, sessionID: sessionID, username: session.user?.username)
+        }
+
+        if let sessionID { try await deps.sessions.delete(id: sessionID) }
+        let clear = SessionCookie.clear(secure: deps.settings.issuerIsHTTPS)
+        if hint != nil && claims == nil {
+            return deps.pages.error(.logoutHintInvalid, headers: [clear])
+        }
+        var clientID = parameters.value("client_id")
+        if let claims {
+            // When both are sent, the hint must have been issued to that client.
+            if let clientID, claims.aud != clientID {
+                return deps.pages.error(.logoutHintForOtherClient, headers: [clear])
             }
+            clientID = claims.aud
+        }
+        if let target = parameters.value("post_logout_redirect_uri") {
             if let clientID, let client = try await deps.clients.find(clientID: clientID),
                client.postLogoutRedirectURIs.contains(target) {
                 return HTTPResponses.redirect(RedirectResponse.url(target, [("state", parameters.value("state"))]), headers: [clear])
             }
-            return deps.pages.error("Signed out", "You are signed out. The return address is not registered, so you stay here.",
-                                    status: .badRequest, headers: [clear])
+            return deps.pages.error(.logoutTargetNotRegistered, headers: [clear])
         }
         return deps.pages.message("Signed out", "You are signed out.", headers: [clear])
+    }
+
+    private func confirmationPage(_ parameters: FormParameters, sessionID: String, username: String?) -> Response {
+        let fields: [[String: String]] = Self.carried.compactMap { name in
+            parameters.value(name).map { ["name": name, "value": $0] }
+        }
+        var values: [String: Any] = ["csrf_token": deps.csrfToken(for: sessionID), "fields": fields]
+        values["username"] = username
+        return deps.pages.page("end-session", values)
+    }
+}
+
+extension Optional {
+    /// `map` for an async transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

@@ -31,12 +31,15 @@ public enum GatehouseServer {
     ///   it has a port of its own, or when metrics are off).
     public static func makeRouter(dependencies deps: ServerDependencies, metrics: MetricsController? = nil) -> Router<GatehouseRequestContext> {
         let router = Router(context: GatehouseRequestContext.self)
-        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: RequestLogMiddleware(trustedProxies: deps.settings.trustedProxies))
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: ErrorMappingMiddleware(pages: deps.pages))
+        router.add(middleware: ErrorMappingMiddleware(pages: deps.pages, hsts: deps.settings.issuerIsHTTPS))
         HealthController(pool: deps.pool, migrator: deps.migrator).register(on: router)
         metrics?.register(on: router)
+        StaticAssets.register(on: router)
         AuthorizeController(deps: deps).register(on: router)
+        LoginController(deps: deps).register(on: router)
+        ConsentController(deps: deps).register(on: router)
         TokenController(deps: deps).register(on: router)
         UserInfoController(deps: deps).register(on: router)
         DiscoveryController(deps: deps).register(on: router)

@@ -52,6 +52,7 @@ enum HTTPResponses {
 public extension HTTPField.Name {
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }
 
 extension Request {
@@ -71,16 +72,17 @@ extension Request {
         headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") ?? false
     }
 
-    /// One cookie's value from the `Cookie` header.
-    func cookie(_ name: String) -> String? {
+    /// Every value the `Cookie` headers give the cookie `name`, in order.
+    func cookies(named name: String) -> [String] {
+        var values: [String] = []
         for header in headers[values: .cookie] {
             for part in header.split(separator: ";") {
-                let pair = part.split(separator: "=", maxSplits: 1)
+                let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 if pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces) == name {
-                    return pair[1].trimmingCharacters(in: .whitespaces)
+                    values.append(pair[1].trimmingCharacters(in: .whitespaces))
                 }
             }
         }
-        return nil
+        return values
     }
 }

@@ -1,20 +1,37 @@
 import Foundation
+import GatehouseCore
 import HTTPTypes
 import Hummingbird
 import Mustache
 
 /// Renders the HTML pages from Mustache templates: the built-in ones, each
 /// replaceable by a file of the same name in `OIDC_TEMPLATES_DIR`.
-/// Mustache's `{{name}}` HTML-escapes every value.
+///
+/// Every `{{value}}` is escaped per Unicode scalar (`HTMLEscape`), in the
+/// built-in pages and in overrides alike: swift-mustache's own HTML escaping
+/// works per grapheme and lets a `"` followed by a combining mark through.
 public struct PageRenderer: Sendable {
     let library: MustacheLibrary
+    let siteName: String
 
-    public static let templateNames = ["login", "consent", "error", "message"]
+    public static let templateNames = ["login", "consent", "error", "message", "end-session"]
 
-    public init(overridesDirectory: String?) async throws {
+    /// The content type every template is rendered with.
+    static let contentTypeName = "GATEHOUSE_HTML"
+    /// Put in front of every template, so no template can render unescaped by default.
+    static let pragma = "{{% CONTENT_TYPE: \(contentTypeName)}}"
+
+    struct ScalarHTML: MustacheContentType {
+        func escapeText(_ text: String) -> String { HTMLEscape.escape(text) }
+    }
+
+    public init(overridesDirectory: String?, siteName: String = Settings.defaults.siteName) async throws {
+        // Registered under HTML too, so an override that names the HTML content type gets the same escaping.
+        MustacheContentTypes.register(ScalarHTML(), named: Self.contentTypeName)
+        MustacheContentTypes.register(ScalarHTML(), named: "HTML")
         var library = MustacheLibrary()
         for (name, text) in DefaultTemplates.all {
-            try library.register(text, named: name)
+            try library.register(Self.pragma + text, named: name)
         }
         if let directory = overridesDirectory {
             var isDirectory: ObjCBool = false
@@ -24,36 +41,49 @@ public struct PageRenderer: Sendable {
             for name in Self.templateNames {
                 let path = (directory as NSString).appendingPathComponent("\(name).mustache")
                 if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-                    try library.register(text, named: name)
+                    try library.register(Self.pragma + text, named: name)
                 }
             }
         }
         self.library = library
+        self.siteName = siteName
     }
 
     struct TemplateError: Error, CustomStringConvertible {
         let description: String
     }
 
+    /// The content security policy of every page: nothing inline, nothing
+    /// from elsewhere, no framing. No form-action: Chrome and Safari apply it
+    /// to the redirect after a form POST, which would block the redirect to the client.
+    static let contentSecurityPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+
     /// An HTML response with the headers every page carries: no framing, no
     /// caching, no referrer (so codes and states in URLs do not leak).
     func page(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok,
               headers extra: [(HTTPField.Name, String)] = []) -> Response {
+        var values = values
+        values["site_name"] = siteName
+        values["stylesheet"] = StaticAssets.stylesheetURL
         let html = library.render(values, withTemplate: template) ?? "<!doctype html><title>Error</title>"
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
         headers[.xFrameOptions] = "DENY"
-        // No form-action: Chrome and Safari apply it to the redirect after a form POST, which would block the redirect to the client.
-        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+        headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
         headers[.referrerPolicy] = "no-referrer"
         for (name, value) in extra { headers.append(HTTPField(name: name, value: value)) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    func error(_ title: String, _ message: String, status: HTTPResponse.Status,
-               headers: [(HTTPField.Name, String)] = []) -> Response {
-        page("error", ["title": title, "message": message, "status": status.code], status: status, headers: headers)
+    /// An error page. Its words are fixed (`PageError`): nothing from the
+    /// request is shown, so a crafted link cannot put its own sentence on
+    /// the provider's page.
+    func error(_ error: PageError, headers: [(HTTPField.Name, String)] = []) -> Response {
+        page("error", ["title": error.title, "message": error.message, "next_step": error.nextStep,
+                       "code": error.code, "status": error.status.code],
+             status: error.status, headers: headers)
     }
 
     func message(_ title: String, _ message: String, headers: [(HTTPField.Name, String)] = []) -> Response {

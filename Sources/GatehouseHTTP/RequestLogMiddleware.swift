@@ -1,3 +1,4 @@
+import GatehouseCore
 import Hummingbird
 import Logging
 
@@ -6,6 +7,8 @@ import Logging
 /// header or body (cookies, credentials).
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = GatehouseRequestContext
+    /// Behind these, the client address logged is the forwarded one (`ClientAddress`).
+    let trustedProxies: [IPNetwork]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -19,6 +22,7 @@ struct RequestLogMiddleware: RouterMiddleware {
                 "status": "\(status)",
                 "duration_ms": "\((milliseconds * 100).rounded() / 100)",
                 "request_id": "\(context.id)",
+                "client": "\(ClientAddress.resolve(peer: context.clientAddress, forwardedFor: request.headers[values: .xForwardedFor], trustedProxies: trustedProxies))",
             ])
         }
         do {

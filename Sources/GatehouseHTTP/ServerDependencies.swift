@@ -2,6 +2,8 @@ import Crypto
 import Foundation
 import GatehouseCore
 import GatehouseStore
+import HTTPTypes
+import Hummingbird
 import PGClient
 
 /// Everything the endpoints use, built once at start and shared.
@@ -20,6 +22,8 @@ public struct ServerDependencies: Sendable {
     /// The migrations this build ships, for `/readyz`; nil when `sql/` is not found.
     public let migrator: Migrator?
     let csrfKey: SymmetricKey
+    /// Signs the pre-sign-in cookie that the login form's CSRF token is bound to.
+    let loginCookie: LoginCookie
 
     /// Wires the Postgres stores, loads (or on first start creates) the
     /// signing key, and loads the templates.
@@ -44,9 +48,10 @@ public struct ServerDependencies: Sendable {
             consents: PGConsentStore(pool: pool),
             throttle: PGLoginThrottle(pool: pool),
             signer: signer,
-            pages: try await PageRenderer(overridesDirectory: settings.templatesDirectory),
+            pages: try await PageRenderer(overridesDirectory: settings.templatesDirectory, siteName: settings.siteName),
             migrator: try? Migrator(directory: settings.sqlDirectory),
-            csrfKey: box.derivedKey(for: "csrf")
+            csrfKey: box.derivedKey(for: "csrf"),
+            loginCookie: LoginCookie(key: box.derivedKey(for: "login cookie"), secure: settings.issuerIsHTTPS)
         )
     }
 
@@ -59,6 +64,18 @@ public struct ServerDependencies: Sendable {
     func isValidCSRF(_ token: String?, sessionID: String) -> Bool {
         guard let token else { return false }
         return SecretToken.constantTimeEquals(Array(token.utf8), Array(csrfToken(for: sessionID).utf8))
+    }
+
+    /// The client's address: the TCP peer, or behind trusted proxies the
+    /// right-most `X-Forwarded-For` hop that is not one of them.
+    func clientAddress(_ request: Request, _ context: GatehouseRequestContext) -> String {
+        ClientAddress.resolve(peer: context.clientAddress, forwardedFor: request.headers[values: .xForwardedFor],
+                              trustedProxies: settings.trustedProxies)
+    }
+
+    /// The session id in the request's session cookie (nil when missing or repeated).
+    func sessionID(_ request: Request) -> String? {
+        SessionCookie.read(request, secure: settings.issuerIsHTTPS)
     }
 
     func tokenPolicy() -> TokenPolicy {

@@ -9,7 +9,9 @@ struct TokenController {
 
     func register(on router: Router<GatehouseRequestContext>) {
         router.post("/token") { request, context in try await token(request, context) }
-        for method: HTTPRequest.Method in [.get, .put, .delete, .patch, .head] {
+        // HEAD and OPTIONS too: /token answers no CORS preflight (it is called
+        // by servers, and by public clients through their own back end).
+        for method: HTTPRequest.Method in [.get, .put, .delete, .patch, .head, .options] {
             router.on("/token", method: method) { _, _ in
                 var response = HTTPResponses.oauthError(OAuthError("invalid_request", "use POST", status: 405),
                                                         headers: HTTPResponses.noStore)

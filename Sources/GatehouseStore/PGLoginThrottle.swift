@@ -20,27 +20,44 @@ public struct PGLoginThrottle: LoginThrottle {
         return until.map { max(1, Int(($0.timeIntervalSince(now)).rounded(.up))) }
     }
 
-    public func recordFailure(keys: [String], now: Date, maxFailures: Int, lockout: Int) async throws {
-        let windowStart = now.addingTimeInterval(-TimeInterval(lockout) * 10)
-        let lockedUntil = now.addingTimeInterval(TimeInterval(lockout))
-        let expires = now.addingTimeInterval(TimeInterval(lockout) * 10)
-        try await pool.withConnection { conn in
-            for key in keys {
-                // Failures older than the window are forgotten; reaching the
-                // limit locks the key and starts counting again.
-                try conn.query("""
-                    INSERT INTO login_throttle AS t (key, failures, window_started_at, expires_at)
-                    VALUES ($1, 1, $2, $4)
-                    ON CONFLICT (key) DO UPDATE SET
-                        failures = CASE WHEN t.window_started_at < $3 THEN 1 ELSE t.failures + 1 END,
-                        window_started_at = CASE WHEN t.window_started_at < $3 THEN $2 ELSE t.window_started_at END,
-                        expires_at = $4
-                    """, [key, now, windowStart, expires])
-                try conn.query("""
-                    UPDATE login_throttle SET locked_until = $2, failures = 0, window_started_at = $3
-                    WHERE key = $1 AND failures >= $4
-                    """, [key, lockedUntil, now, maxFailures])
+    public func recordFailure(accountKey: String, addressKey: String, now: Date, delay: LoginDelay,
+                              address: AddressThrottle) async throws {
+        let forgetAt = now.addingTimeInterval(TimeInterval(LoginDelay.forgetAfter))
+        let windowStart = now.addingTimeInterval(-TimeInterval(address.window))
+        let addressLockedUntil = now.addingTimeInterval(TimeInterval(address.lockout))
+        let addressExpires = now.addingTimeInterval(TimeInterval(address.window))
+        try await pool.transaction { conn in
+            // The account's count grows until a correct sign-in, an unlock, or
+            // a day without failures (the row's expiry) clears it.
+            let failures = try conn.query("""
+                INSERT INTO login_throttle AS t (key, failures, window_started_at, expires_at)
+                VALUES ($1, 1, $2, $3)
+                ON CONFLICT (key) DO UPDATE SET
+                    failures = CASE WHEN t.expires_at <= $2 THEN 1 ELSE t.failures + 1 END,
+                    window_started_at = CASE WHEN t.expires_at <= $2 THEN $2 ELSE t.window_started_at END,
+                    expires_at = $3
+                RETURNING failures
+                """, [accountKey, now, forgetAt]).first!.decode(Int.self, at: 0)
+            let wait = delay.delay(afterFailures: failures)
+            if wait > 0 {
+                let until = now.addingTimeInterval(TimeInterval(wait))
+                try conn.query("UPDATE login_throttle SET locked_until = $2, expires_at = greatest(expires_at, $2) WHERE key = $1",
+                               accountKey, until)
             }
+            // The address's failures count within a window; reaching the
+            // limit pauses its wrong guesses and starts counting again.
+            try conn.query("""
+                INSERT INTO login_throttle AS t (key, failures, window_started_at, expires_at)
+                VALUES ($1, 1, $2, $4)
+                ON CONFLICT (key) DO UPDATE SET
+                    failures = CASE WHEN t.window_started_at < $3 THEN 1 ELSE t.failures + 1 END,
+                    window_started_at = CASE WHEN t.window_started_at < $3 THEN $2 ELSE t.window_started_at END,
+                    expires_at = greatest(t.expires_at, $4)
+                """, [addressKey, now, windowStart, addressExpires])
+            try conn.query("""
+                UPDATE login_throttle SET locked_until = $2, failures = 0, window_started_at = $3
+                WHERE key = $1 AND failures >= $4
+                """, [addressKey, addressLockedUntil, now, address.maxFailures])
         }
     }
 

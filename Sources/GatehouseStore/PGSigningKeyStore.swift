@@ -15,15 +15,32 @@ public struct PGSigningKeyStore: SigningKeyStore {
             try conn.query("""
                 SELECT kid, algorithm, state, private_key, public_jwk FROM signing_keys
                 ORDER BY (state = 'active') DESC, created_at DESC
-                """).rows.map { row in
-                StoredSigningKey(
-                    kid: try row.decode(column: "kid"),
-                    algorithm: try row.decode(column: "algorithm"),
-                    state: try row.decode(column: "state"),
-                    sealedPrivateKey: try row.decode(column: "private_key"),
-                    publicJWK: try row.decode(PGJSON.self, column: "public_jwk").decode([String: String].self)
-                )
+                """).rows.map(Self.key(from:))
+        }
+    }
+
+    static func key(from row: PGRow) throws -> StoredSigningKey {
+        StoredSigningKey(
+            kid: try row.decode(column: "kid"),
+            algorithm: try row.decode(column: "algorithm"),
+            state: try row.decode(column: "state"),
+            sealedPrivateKey: try row.decode(column: "private_key"),
+            publicJWK: try row.decode(PGJSON.self, column: "public_jwk").decode([String: String].self)
+        )
+    }
+
+    /// Replaces every sealed private key with `transform(sealed)`, in one
+    /// transaction: if `transform` throws for any key, none changes.
+    /// Returns how many keys were re-sealed.
+    public func reseal(_ transform: @escaping @Sendable ([UInt8]) throws -> [UInt8]) async throws -> Int {
+        try await pool.transaction { conn in
+            let rows = try conn.query("SELECT kid, private_key FROM signing_keys ORDER BY kid FOR UPDATE").rows
+            for row in rows {
+                let resealed = try transform(try row.decode([UInt8].self, column: "private_key"))
+                try conn.query("UPDATE signing_keys SET private_key = $2 WHERE kid = $1",
+                               try row.decode(String.self, column: "kid"), resealed)
             }
+            return rows.count
         }
     }
 
@@ -47,9 +64,18 @@ public struct PGSigningKeyStore: SigningKeyStore {
 
     static let bootstrapLock: Int64 = 0x6761_7465_6B65_7973
 
-    public func activate(_ material: SigningKeyMaterial) async throws {
+    /// Makes `material` the active key of its algorithm, retiring the old one.
+    /// - Parameter check: sees the active keys (under lock) first; throwing
+    ///   changes nothing.
+    public func activate(_ material: SigningKeyMaterial,
+                         check: @escaping @Sendable ([StoredSigningKey]) throws -> Void) async throws {
         let jwk = try PGJSON(encoding: material.publicJWK)
         try await pool.transaction { conn in
+            let active = try conn.query("""
+                SELECT kid, algorithm, state, private_key, public_jwk FROM signing_keys
+                WHERE algorithm = $1 AND state = 'active' FOR UPDATE
+                """, material.algorithm).rows.map(Self.key(from:))
+            try check(active)
             try conn.query("""
                 UPDATE signing_keys SET state = 'retired', retired_at = now()
                 WHERE algorithm = $1 AND state = 'active'

@@ -23,7 +23,10 @@ public struct PGUserStore: UserStore {
     /// The same columns qualified with the alias `u`, for joins.
     static let prefixedColumns = columnNames.map { "u.\($0)" }.joined(separator: ", ")
 
-    public func create(_ newUser: NewUser) async throws -> User {
+    public func create(_ requested: NewUser) async throws -> User {
+        var normalized = requested
+        normalized.username = Username.normalized(requested.username)
+        let newUser = normalized
         try newUser.validate()
         let hasher = self.hasher
         let passwordHash = try await OffThreadWork.run { try hasher.hash(newUser.password) }
@@ -47,7 +50,8 @@ public struct PGUserStore: UserStore {
     }
 
     public func find(username: String) async throws -> User? {
-        try await pool.withConnection { conn in
+        let username = Username.normalized(username)
+        return try await pool.withConnection { conn in
             try conn.query("SELECT \(Self.columns) FROM users WHERE lower(username) = lower($1)", username)
                 .first.map(Self.user(from:))
         }
@@ -60,23 +64,50 @@ public struct PGUserStore: UserStore {
     }
 
     public func delete(username: String) async throws -> Bool {
-        try await pool.withConnection { conn in
+        let username = Username.normalized(username)
+        return try await pool.withConnection { conn in
             try conn.query("DELETE FROM users WHERE lower(username) = lower($1)", username).affectedRows > 0
         }
     }
 
     public func setPassword(username: String, to password: String) async throws -> Bool {
+        let username = Username.normalized(username)
         let hasher = self.hasher
         let passwordHash = try await OffThreadWork.run { try hasher.hash(password) }
-        return try await pool.withConnection { conn in
-            try conn.query(
-                "UPDATE users SET password_hash = $2, updated_at = now() WHERE lower(username) = lower($1)",
-                username, passwordHash
-            ).affectedRows > 0
+        let now = clock.now
+        return try await pool.transaction { conn in
+            guard let id = try conn.query(
+                "UPDATE users SET password_hash = $2, updated_at = $3 WHERE lower(username) = lower($1) RETURNING id",
+                username, passwordHash, now
+            ).first?.decode(Int64.self, at: 0) else { return false }
+            try Self.endSessionsAndRevokeGrants(userID: id, now: now, conn: conn)
+            return true
         }
     }
 
+    public func setActive(username: String, active: Bool) async throws -> Bool {
+        let username = Username.normalized(username)
+        let now = clock.now
+        return try await pool.transaction { conn in
+            guard let id = try conn.query(
+                "UPDATE users SET is_active = $2, updated_at = $3 WHERE lower(username) = lower($1) RETURNING id",
+                username, active, now
+            ).first?.decode(Int64.self, at: 0) else { return false }
+            if !active { try Self.endSessionsAndRevokeGrants(userID: id, now: now, conn: conn) }
+            return true
+        }
+    }
+
+    /// A new password or a disabled account must not leave a thief signed in:
+    /// every browser session of the user ends, and every grant (so every
+    /// access and refresh token issued from it) is revoked.
+    static func endSessionsAndRevokeGrants(userID: Int64, now: Date, conn: PGConnection) throws {
+        try conn.query("DELETE FROM sessions WHERE user_id = $1", userID)
+        try conn.query("UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", userID, now)
+    }
+
     public func authenticate(username: String, password: String) async throws -> User? {
+        let username = Username.normalized(username)
         let found: (User, String)? = try await pool.withConnection { conn in
             guard let row = try conn.query(
                 "SELECT \(Self.columns), password_hash FROM users WHERE lower(username) = lower($1)", username

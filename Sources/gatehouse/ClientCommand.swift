@@ -28,8 +28,14 @@ struct ClientCommand: AsyncParsableCommand {
         var responseTypes: [String] = []
         @Option(name: .customLong("scope"), help: "Scope the client may ask for (repeatable; default: openid profile email phone address offline_access).")
         var scopes: [String] = []
-        @Flag(name: .customLong("no-consent"), help: "Do not ask users for consent for this client.")
+        @Flag(name: .customLong("no-consent"), help: "Do not ask users for consent for this client (prompt=consent still asks).")
         var noConsent = false
+        @Option(name: .customLong("token-endpoint-auth-method"),
+                help: "client_secret_basic or client_secret_post: accept only this method at /token (default: either).")
+        var authMethod: String?
+        @Flag(name: .customLong("allow-insecure-redirect"),
+              help: "Accept plain-http redirect URIs on hosts other than loopback (development only).")
+        var allowInsecureRedirect = false
         @Flag(help: "Print one JSON object.")
         var json = false
 
@@ -41,8 +47,10 @@ struct ClientCommand: AsyncParsableCommand {
             registration.responseTypes = responseTypes
             registration.scopes = scopes
             registration.requireConsent = !noConsent
-            let settings = try Settings.load()
-            let valid = try registration.validated(policy: RedirectURIPolicy(allowsInsecureHTTP: !settings.issuerIsHTTPS))
+            registration.authMethod = authMethod
+            // https only, whatever this machine's OIDC_ISSUER says: the CLI's
+            // environment is not necessarily the server's.
+            let valid = try registration.validated(policy: RedirectURIPolicy(allowsInsecureHTTP: allowInsecureRedirect))
             let (client, secret) = try await CommandContext.with { try await $0.clients.create(valid) }
             if json {
                 print(try ClientJSON(client, secret: secret).encoded())
@@ -124,7 +132,9 @@ struct ClientJSON: Encodable {
     let scope: String
     let require_consent: Bool
     let reuse_consent: Bool
-    let token_endpoint_auth_method: String
+    /// The one method enforced at /token, or null when either secret method is accepted.
+    let token_endpoint_auth_method: String?
+    let token_endpoint_auth_methods: [String]
     let created_at: String
 
     init(_ c: Client, secret: String?) {
@@ -140,6 +150,7 @@ struct ClientJSON: Encodable {
         require_consent = c.requireConsent
         reuse_consent = c.reuseConsent
         token_endpoint_auth_method = c.tokenEndpointAuthMethod
+        token_endpoint_auth_methods = c.allowedAuthMethods
         created_at = ISO8601DateFormatter().string(from: c.createdAt)
     }
 

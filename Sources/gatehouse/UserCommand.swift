@@ -6,8 +6,8 @@ import GatehouseStore
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
-        abstract: "Create, list and delete users; set passwords.",
-        subcommands: [Create.self, List.self, SetPassword.self, Delete.self]
+        abstract: "Create, list and delete users; set passwords; disable, enable and unlock accounts.",
+        subcommands: [Create.self, List.self, SetPassword.self, Disable.self, Enable.self, Unlock.self, Delete.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -31,6 +31,7 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let secret = try password ?? readPasswordFromStdin()
             if password != nil { printWarning("--password is visible in the process list; prefer --password-stdin") }
+            try PasswordRules(minimumLength: try Settings.load().passwordMinLength).check(secret)
             let name = [givenName, familyName].compactMap { $0 }.joined(separator: " ")
             let newUser = NewUser(username: username, password: secret, profile: UserProfile(
                 name: name.isEmpty ? nil : name, givenName: givenName, familyName: familyName,
@@ -70,9 +71,49 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let secret = try readPasswordFromStdin()
+            try PasswordRules(minimumLength: try Settings.load().passwordMinLength).check(secret)
             let found = try await CommandContext.with { try await $0.users.setPassword(username: username, to: secret) }
             guard found else { throw StoreError.notFound("user '\(username)'") }
-            print("password set for \(username)")
+            print("password set for \(username); their sessions ended and their tokens were revoked")
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a user: no sign-in, no tokens; their sessions end and their tokens are revoked.")
+        @Argument var username: String
+
+        func run() async throws {
+            let found = try await CommandContext.with { try await $0.users.setActive(username: username, active: false) }
+            guard found else { throw StoreError.notFound("user '\(username)'") }
+            print("disabled \(username)")
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled user again.")
+        @Argument var username: String
+
+        func run() async throws {
+            let found = try await CommandContext.with { try await $0.users.setActive(username: username, active: true) }
+            guard found else { throw StoreError.notFound("user '\(username)'") }
+            print("enabled \(username)")
+        }
+    }
+
+    struct Unlock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Clear a user's failed sign-ins, ending any wait they caused.")
+        @Argument var username: String
+
+        func run() async throws {
+            let found = try await CommandContext.with { context in
+                guard try await context.users.find(username: username) != nil else { return false }
+                try await PGLoginThrottle(pool: context.pool).reset(key: LoginThrottleKey.account(username))
+                return true
+            }
+            guard found else { throw StoreError.notFound("user '\(username)'") }
+            print("unlocked \(username)")
         }
     }
 

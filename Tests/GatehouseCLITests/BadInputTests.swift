@@ -52,9 +52,9 @@ struct BadInputTests {
 
     @Test("a duplicate username")
     func duplicateUsername() async throws {
-        let checked24 = try await cli.run(["user", "create", "--username", "sam", "--password", "pw"]).status
+        let checked24 = try await cli.run(["user", "create", "--username", "sam", "--password", "pw-long-enough"]).status
         #expect(checked24 == 0)
-        expectOneLineFailure(try await cli.run(["user", "create", "--username", "SAM", "--password-stdin"], stdin: "pw\n"),
+        expectOneLineFailure(try await cli.run(["user", "create", "--username", "SAM", "--password-stdin"], stdin: "pw-long-enough\n"),
                              mentioning: "already exists")
     }
 

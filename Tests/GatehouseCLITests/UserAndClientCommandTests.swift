@@ -25,7 +25,7 @@ struct UserAndClientCommandTests {
         let row = try db.connect().query("SELECT password_hash, given_name FROM users WHERE username = 'alice'").first!
         #expect(try row.decode(String.self, at: 0).hasPrefix("$scrypt$"))
         #expect(try row.decode(String.self, at: 1) == "Alice")
-        let setPassword = try await cli.run(["user", "set-password", "alice", "--password-stdin"], stdin: "new-one\n")
+        let setPassword = try await cli.run(["user", "set-password", "alice", "--password-stdin"], stdin: "new-one-long\n")
         #expect(setPassword.status == 0)
         let deleted = try await cli.run(["user", "delete", "alice"])
         #expect(deleted.status == 0)
@@ -35,7 +35,7 @@ struct UserAndClientCommandTests {
 
     @Test("client create --json prints exactly one object, and the database keeps only the secret's digest")
     func clientCreateJSON() async throws {
-        let out = try await cli.run(["client", "create", "--name", "Demo", "--redirect-uri", "http://example.org/",
+        let out = try await cli.run(["client", "create", "--name", "Demo", "--redirect-uri", "http://example.org/", "--allow-insecure-redirect",
                                "--redirect-uri", "https://rp.example/cb", "--scope", "openid", "--scope", "email", "--json"])
         #expect(out.status == 0, "\(out.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
@@ -89,7 +89,7 @@ struct UserAndClientCommandTests {
 
     @Test("plain text output names the client_id and the secret once")
     func plainOutput() async throws {
-        let out = try await cli.run(["client", "create", "--name", "Demo", "--redirect-uri", "http://example.org/"])
+        let out = try await cli.run(["client", "create", "--name", "Demo", "--redirect-uri", "http://example.org/", "--allow-insecure-redirect"])
         #expect(out.status == 0)
         #expect(out.stdout.hasPrefix("client_id: "))
         #expect(out.stdout.contains("\nclient_secret: "))

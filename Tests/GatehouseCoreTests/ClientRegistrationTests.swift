@@ -14,7 +14,7 @@ struct ClientRegistrationTests {
         #expect(r.responseTypes == ["code"])
         #expect(r.requireConsent && r.reuseConsent)
         #expect(r.scopes.contains("openid"))
-        #expect(r.tokenEndpointAuthMethod == "client_secret_basic")
+        #expect(r.tokenEndpointAuthMethod == nil)  // either client_secret_basic or client_secret_post
     }
 
     @Test("a redirect URI with a fragment is refused")

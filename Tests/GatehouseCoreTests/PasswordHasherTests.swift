@@ -31,10 +31,12 @@ struct PasswordHasherTests {
         #expect(hasher.verify("wrong", against: old).needsRehash == false)
     }
 
-    @Test("the standard parameters are scrypt N=2^15, r=8, p=1")
+    @Test("passwords: the standard parameters are scrypt N=2^17, r=8, p=1, and an N=2^15 hash asks to be upgraded")
     func standardParameters() throws {
         let hash = try PasswordHasher().hash("pw")
-        #expect(hash.hasPrefix("$scrypt$ln=15,r=8,p=1$"))
+        #expect(hash.hasPrefix("$scrypt$ln=17,r=8,p=1$"))
+        let old = try PasswordHasher(parameters: .init(logN: 15, r: 8, p: 1)).hash("pw")
+        #expect(PasswordHasher().verify("pw", against: old) == .init(matches: true, needsRehash: true))
         #expect(PasswordHasher().verify("pw", against: hash).matches)
     }
 

@@ -8,7 +8,7 @@ import Testing
 
 @Suite("/end-session")
 struct EndSessionTests {
-    @Test("ending the session signs the browser out: the next /authorize asks for the password")
+    @Test("without an id_token_hint a GET only asks to confirm; the confirming POST (with CSRF) signs out, and the next /authorize asks for the password")
     func signsOut() async throws {
         let op = try await TestProvider.make()
         try await op.createUser()
@@ -18,7 +18,16 @@ struct EndSessionTests {
             _ = try await op.obtainCode(browser, client)
             let checked28 = try await browser.get(op.authorizeURI(client)).status
             #expect(checked28 == .found)
-            let out = try await browser.get("/end-session")
+            let ask = try await browser.get("/end-session")
+            #expect(ask.status == .ok)
+            #expect(ask.headers[.setCookie] == nil)
+            #expect(ask.body.contains("Sign out of Gatehouse?"))
+            // Still signed in: a link alone cannot sign anyone out.
+            let stillIn = try await browser.get(op.authorizeURI(client)).status
+            #expect(stillIn == .found)
+            let forged = try await browser.post("/end-session", form: [("csrf_token", "forged")])
+            #expect(forged.headers[.setCookie] == nil)
+            let out = try await browser.post("/end-session", form: [("csrf_token", try #require(ask.field("csrf_token")))])
             #expect(out.status == .ok)
             #expect(out.headers[.setCookie]?.contains("Max-Age=0") == true)
             #expect(try await browser.get(op.authorizeURI(client)).body.contains("name=\"password\""))

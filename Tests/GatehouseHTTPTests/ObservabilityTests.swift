@@ -78,7 +78,7 @@ struct ObservabilityTests {
             let browser = Browser(http)
             let code = try await op.obtainCode(browser, client)
             secrets.append(code)
-            secrets.append(try #require(browser.cookie?.split(separator: "=").last.map(String.init)))
+            secrets.append(try #require(browser.cookie("gatehouse_session")))
             let tokens = try await op.exchange(browser, code: code, client: client, secret: secret)
             for key in ["access_token", "refresh_token", "id_token"] { secrets.append(try #require(tokens.json[key] as? String)) }
             browser.cookie = nil

@@ -276,10 +276,13 @@ struct SecurityRequirementTests {
                 let failed = try await login("mallory\(i)", "wrong", claiming: "203.0.113.\(i + 1)")
                 #expect(failed.status == .unauthorized)
             }
-            // alice has no failures of her own: only the address is locked.
-            let blocked = try await login("alice", TestProvider.password, claiming: "198.51.100.7")
+            // The address is throttled: its wrong guesses are refused ...
+            let blocked = try await login("mallory9", "wrong", claiming: "198.51.100.8")
             #expect(blocked.status == .tooManyRequests)
             #expect(Int(blocked.headers[.retryAfter] ?? "") ?? 0 > 0)
+            // ... but alice, who has no failures of her own, signs in behind the same address.
+            let correct = try await login("alice", TestProvider.password, claiming: "198.51.100.7")
+            #expect(correct.status == .seeOther)
 
             let addressKeys = try await op.pool.withConnection { conn in
                 try conn.query("SELECT key FROM login_throttle WHERE key LIKE 'addr:%' ORDER BY key").rows
@@ -290,38 +293,34 @@ struct SecurityRequirementTests {
         await op.shutdown()
     }
 
-    @Test("session fixation: signing in replaces the session cookie, and the pre-login cookie is no longer signed in")
+    @Test("session fixation: signing in issues a new session id, and a session cookie planted before it is deleted, not promoted")
     func sessionFixation() async throws {
         let op = try await TestProvider.make()
         try await op.createUser()
+        try await op.createUser("mallory", email: nil)
         let (client, _) = try await op.createClient()
         try await op.app().test(.router) { http in
+            // Mallory signs in and plants her session cookie in Alice's browser.
+            let mallory = Browser(http)
+            _ = try await op.submitLogin(mallory, on: try await mallory.get(op.authorizeURI(client)), username: "mallory")
+            let planted = try #require(mallory.cookie("gatehouse_session"))
             let browser = Browser(http)
-            let page = try await browser.get(op.authorizeURI(client))
-            let cookieA = try #require(browser.cookie)
+            let page = try await browser.get(op.authorizeURI(client, extra: [("prompt", "login")]))
+            browser.jar.append(("gatehouse_session", planted))
             let posted = try await browser.post("/login", form: [
                 ("username", "alice"), ("password", TestProvider.password),
                 ("csrf_token", try #require(page.field("csrf_token"))), ("next", page.field("next") ?? ""),
             ])
             #expect(posted.status == .seeOther)
-            #expect(posted.headers[.setCookie] != nil)
-            let cookieB = try #require(browser.cookie)
-            #expect(cookieB != cookieA)
-
-            // The new cookie is signed in: the consent page, not the login page.
+            let fresh = try #require(browser.cookie("gatehouse_session"))
+            #expect(fresh != planted)
+            // The new cookie is Alice's: the consent page names her.
             let signedIn = try await browser.get(op.authorizeURI(client))
             #expect(signedIn.field("request") != nil)
-            #expect(!signedIn.body.contains("name=\"password\""))
-
-            // The planted pre-login cookie was not promoted.
-            browser.cookie = cookieA
-            let planted = try await browser.get(op.authorizeURI(client))
-            #expect(planted.status == .ok)
-            #expect(planted.body.contains("name=\"password\""))
-            #expect(planted.field("request") == nil)
+            #expect(signedIn.body.contains("<strong>alice</strong>"))
             let rows = try await op.pool.withConnection { conn in
                 try conn.query("SELECT count(*) FROM sessions WHERE id_digest = $1",
-                               SecretToken.digest(of: Self.cookieValue(cookieA))).first!.decode(Int.self, at: 0)
+                               SecretToken.digest(of: planted)).first!.decode(Int.self, at: 0)
             }
             #expect(rows == 0)
         }
@@ -336,7 +335,7 @@ struct SecurityRequirementTests {
         try await op.app().test(.router) { http in
             let browser = Browser(http)
             let code = try await op.obtainCode(browser, client)
-            let session = Self.cookieValue(try #require(browser.cookie))
+            let session = try #require(browser.cookie("gatehouse_session"))
             let issued = try await op.exchange(browser, code: code, client: client, secret: secret)
             #expect(issued.status == .ok)
             let access = try #require(issued.json["access_token"] as? String)

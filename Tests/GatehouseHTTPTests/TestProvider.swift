@@ -57,10 +57,24 @@ struct TestProvider {
     func shutdown() async { await pool.shutdown() }
 }
 
-/// A minimal browser: keeps the session cookie between requests.
+/// A minimal browser: keeps its cookies (by name) between requests.
 final class Browser: @unchecked Sendable {
     let client: any TestClientProtocol
-    var cookie: String?
+    var jar: [(name: String, value: String)] = []
+
+    /// The `Cookie` header this browser sends; setting it replaces the jar.
+    var cookie: String? {
+        get { jar.isEmpty ? nil : jar.map { "\($0.name)=\($0.value)" }.joined(separator: "; ") }
+        set {
+            jar = (newValue ?? "").split(separator: ";").compactMap { part in
+                let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                return pair.count == 2 ? (String(pair[0]), String(pair[1])) : nil
+            }
+        }
+    }
+
+    /// The value of the cookie `name`, if the browser holds it.
+    func cookie(_ name: String) -> String? { jar.first { $0.name == name }?.value }
 
     init(_ client: any TestClientProtocol) {
         self.client = client
@@ -91,8 +105,11 @@ final class Browser: @unchecked Sendable {
         let response = try await client.execute(uri: uri, method: method, headers: headers,
                                                 body: body.map { ByteBuffer(string: $0) })
         for setCookie in response.headers[values: .setCookie] {
-            let pair = setCookie.split(separator: ";")[0]
-            cookie = pair.hasSuffix("=") ? nil : String(pair)
+            let pair = setCookie.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard pair.count == 2 else { continue }
+            let name = String(pair[0])
+            jar.removeAll { $0.name == name }
+            if !setCookie.contains("Max-Age=0") { jar.append((name, String(pair[1]))) }
         }
         return Page(status: response.status, headers: response.headers, body: String(buffer: response.body))
     }

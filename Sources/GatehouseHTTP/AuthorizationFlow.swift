@@ -1,0 +1,110 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+
+/// What `/authorize`, the login page and the consent page share: request
+/// validation, the answers back to the client, the login page and the code.
+struct AuthorizationFlow {
+    let deps: ServerDependencies
+
+    enum Validation {
+        case success((AuthorizationRequest, Client))
+        case failure(Response)
+    }
+
+    /// Client and redirect URI first (an error page), then the rest (a redirect to the client).
+    func validate(_ parameters: FormParameters) async throws -> Validation {
+        let client: Client?
+        do {
+            client = try await deps.clients.find(clientID: try AuthorizationRequest.clientID(in: parameters))
+        } catch let failure as AuthorizationRequest.Failure {
+            return .failure(render(failure))
+        }
+        do {
+            let request = try AuthorizationRequest.validate(parameters, client: client, allowPlainPKCE: deps.settings.allowPlainPKCE)
+            return .success((request, client!))
+        } catch {
+            return .failure(render(error))
+        }
+    }
+
+    func render(_ failure: AuthorizationRequest.Failure) -> Response {
+        switch failure {
+        case .errorPage(let error):
+            // The page never repeats the request (an unknown client_id is attacker text).
+            return deps.pages.error(.invalidLink(code: error.code))
+        case .redirect(let error, let redirectURI, let state):
+            return HTTPResponses.redirect(RedirectResponse.error(error, redirectURI: redirectURI, state: state, issuer: deps.settings.issuer))
+        }
+    }
+
+    func redirectError(_ error: OAuthError, _ request: AuthorizationRequest) -> Response {
+        HTTPResponses.redirect(RedirectResponse.error(error, redirectURI: request.redirectURI, state: request.state,
+                                                      issuer: deps.settings.issuer))
+    }
+
+    func issueCode(_ request: AuthorizationRequest, client: Client, user: User, authTime: Date) async throws -> Response {
+        let code = try await deps.grants.issueCode(for: request, client: client, userID: user.id, authTime: authTime,
+                                                   now: deps.clock.now, lifetime: deps.settings.codeExpire)
+        // RFC 9207: iss lets the client detect a mix-up between providers.
+        let location = RedirectResponse.url(request.redirectURI, [("code", code), ("state", request.state),
+                                                                  ("iss", deps.settings.issuer)])
+        return HTTPResponses.redirect(location)
+    }
+
+    /// The login page. Its CSRF token is bound to the signed sign-in cookie,
+    /// which is set here when the browser has no valid one; nothing is stored.
+    func loginPage(_ request: Request, next: String, clientName: String?, username: String?, error: String? = nil,
+                   status: HTTPResponse.Status = .ok, headers extra: [(HTTPField.Name, String)] = []) -> Response {
+        let now = deps.clock.now
+        var headers = extra
+        let nonce: String
+        if let value = deps.loginCookie.read(request), let existing = deps.loginCookie.nonce(of: value, now: now) {
+            nonce = existing
+        } else {
+            let value = deps.loginCookie.issue(now: now)
+            nonce = deps.loginCookie.nonce(of: value, now: now)!
+            headers.append(deps.loginCookie.set(value))
+        }
+        var values: [String: Any] = [
+            "username": username ?? "", "csrf_token": deps.loginCookie.csrfToken(nonce: nonce), "next": next,
+        ]
+        values["client_name"] = clientName
+        values["error"] = error
+        return deps.pages.page("login", values, status: status, headers: headers)
+    }
+
+    func currentSession(_ request: Request, now: Date) async throws -> BrowserSession? {
+        guard let id = deps.sessionID(request) else { return nil }
+        return try await deps.sessions.find(id: id, now: now)
+    }
+
+    func clientName(forNext next: String) async throws -> String? {
+        guard let query = next.split(separator: "?", maxSplits: 1).dropFirst().first,
+              let parameters = FormParameters(encoded: query), let id = parameters.value("client_id")
+        else { return nil }
+        return try await deps.clients.find(clientID: id)?.name
+    }
+
+    /// `/authorize` with `parameters`, less `dropping` (and less `login` in
+    /// `prompt` when `droppingLoginPrompt`), plus `adding`.
+    static func authorizeURL(_ parameters: FormParameters, droppingLoginPrompt: Bool, dropping: Set<String> = [],
+                             adding: [(String, String)] = []) -> String {
+        var pairs = parameters.values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        pairs = pairs.compactMap { name, value in
+            if dropping.contains(name) || adding.contains(where: { $0.0 == name }) { return nil }
+            guard droppingLoginPrompt, name == "prompt" else { return (name, value) }
+            let rest = value.split(separator: " ").filter { $0 != "login" }.joined(separator: " ")
+            return rest.isEmpty ? nil : (name, rest)
+        }
+        return "/authorize?" + FormParameters.encode(pairs + adding)
+    }
+
+    /// Only a relative /authorize URL may follow sign-in: anything else
+    /// would make the login form an open redirector.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/authorize?"), !next.contains("//"), !next.contains("\\") else { return "" }
+        return next
+    }
+}

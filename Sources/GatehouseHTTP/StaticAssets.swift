@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The stylesheet and the icon. Served as files so the pages' CSP needs no
+/// `'unsafe-inline'`; the stylesheet's URL carries a digest of its content,
+/// so it can be cached for a year and still change with a new release.
+enum StaticAssets {
+    static let stylesheet = """
+        body { font-family: system-ui, sans-serif; background: #f5f5f7; color: #1d1d1f; margin: 0; }
+        main { max-width: 26rem; margin: 4rem auto; background: #fff; padding: 2rem; border-radius: 12px;
+               box-shadow: 0 1px 4px rgba(0,0,0,.1); }
+        h1 { font-size: 1.4rem; margin-top: 0; }
+        .site { margin: 0 0 1rem; font-weight: 700; color: #0058b0; letter-spacing: .02em; }
+        label { display: block; margin-top: 1rem; font-weight: 600; }
+        input[type=text], input[type=password] { width: 100%; box-sizing: border-box; padding: .6rem;
+               margin-top: .3rem; border: 1px solid #888; border-radius: 6px; font-size: 1rem; }
+        button { margin-top: 1.5rem; margin-right: .5rem; padding: .6rem 1.2rem; font-size: 1rem; border-radius: 6px;
+                 border: 1px solid #0058b0; background: #0066cc; color: #fff; cursor: pointer; }
+        button.secondary { background: #fff; color: #0058b0; }
+        a { color: #0058b0; }
+        .error { color: #b00020; font-weight: 600; }
+        .note { color: #555; font-size: .9rem; }
+        .code { color: #777; font-size: .75rem; font-family: ui-monospace, monospace; margin-top: 2rem; }
+        ul { padding-left: 1.2rem; }
+
+        """
+
+    static let stylesheetPath = "/static/gatehouse.css"
+    /// The URL pages link: the path plus a digest of the content.
+    static let stylesheetURL = stylesheetPath + "?v=" + SHA256.hash(data: Data(stylesheet.utf8))
+        .prefix(6).map { String(format: "%02x", $0) }.joined()
+
+    /// A 16×16 icon (a PNG inside an ICO container, which every browser reads).
+    static let favicon: [UInt8] = Array(Data(base64Encoded: faviconBase64)!)
+
+    static func register(on router: Router<GatehouseRequestContext>) {
+        router.get(.init(stringLiteral: stylesheetPath)) { _, _ in
+            asset(ByteBuffer(string: stylesheet), type: "text/css; charset=utf-8")
+        }
+        router.get("/favicon.ico") { _, _ in
+            asset(ByteBuffer(bytes: favicon), type: "image/x-icon")
+        }
+    }
+
+    private static func asset(_ body: ByteBuffer, type: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.cacheControl] = "public, max-age=31536000, immutable"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+}
+
+private let faviconBase64 = "AAABAAEAEBAAAAEAIABkAAAAFgAAAIlQTkcNChoKAAAADUlIRFIAAAAQAAAAEAgGAAAAH/P/YQAAACtJREFUeNpjYKAaSDvznyRMkWYMQ6hpACEwkgxAD7BRA2huAJIhRBtALQAAEqMQc/TB+y4AAAAASUVORK5CYII="
