@@ -2,9 +2,9 @@ import Foundation
 
 /// What a registered redirect URI must look like (RFC 6749 §3.1.2, RFC 9700 §2.1, RFC 8252).
 public struct RedirectURIPolicy: Sendable {
-    /// Plain-http URIs on hosts other than loopback are accepted only when the
-    /// issuer itself is plain http (a local or development deployment): there
-    /// the transport is already unprotected and refusing them protects nothing.
+    /// Whether plain-http URIs on hosts other than loopback are accepted: only
+    /// when the operator asks for it (`client create --allow-insecure-redirect`,
+    /// for local experiments), never because of the issuer's own scheme.
     public var allowsInsecureHTTP: Bool
 
     public init(allowsInsecureHTTP: Bool) {

@@ -6,15 +6,16 @@ import Hummingbird
 /// `/end-session` (OpenID Connect RP-Initiated Logout 1.0): ends the browser
 /// session, then returns to the client only to a registered post-logout URI.
 ///
-/// A request with a valid `id_token_hint` is the RP speaking for the user
-/// and signs out at once. Without one, anyone could sign a user out with a
-/// link, so a signed-in browser is first asked to confirm (a form with a
-/// CSRF token bound to its session).
+/// A request with a valid `id_token_hint` for the signed-in user is the RP
+/// speaking for that user and signs out at once. Without one (or with a
+/// hint for someone else, which anyone holding their own ID token could
+/// send), a signed-in browser is first asked to confirm (a form with a CSRF
+/// token bound to its session), as RP-Initiated Logout §2 recommends.
 struct EndSessionController {
     let deps: ServerDependencies
 
     /// The parameters the confirmation form carries to its POST.
-    static let carried = ["post_logout_redirect_uri", "state", "client_id"]
+    static let carried = ["post_logout_redirect_uri", "state", "client_id", "id_token_hint"]
 
     func register(on router: Router<GatehouseRequestContext>) {
         router.get("/end-session") { request, context in try await endSession(request, context) }
@@ -33,9 +34,9 @@ struct EndSessionController {
         let sessionID = deps.sessionID(request)
 
         let confirmed = request.method == .post && sessionID.map { deps.isValidCSRF(parameters["csrf_token"], sessionID: $0) } == true
-        if claims == nil, !confirmed, let sessionID,
-           let session = try await deps.sessions.find(id: sessionID, now: deps.clock.now), session.user != nil {
-            return confirmationPage(parameters, sessionID: sessionID, username: session.user?.username)
+        if !confirmed, let sessionID, let session = try await deps.sessions.find(id: sessionID, now: deps.clock.now),
+           let user = session.user, claims?.sub != user.subject.uuidString.lowercased() {
+            return confirmationPage(parameters, sessionID: sessionID, username: user.username)
         }
 
         if let sessionID { try await deps.sessions.delete(id: sessionID) }

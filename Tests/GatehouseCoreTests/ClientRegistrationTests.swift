@@ -24,7 +24,7 @@ struct ClientRegistrationTests {
         }
     }
 
-    @Test("plain http is refused for a confidential client unless on loopback, when the issuer is https")
+    @Test("plain http is refused for a confidential client unless on loopback or the operator allows insecure redirects")
     func plainHTTP() throws {
         #expect(throws: RedirectURIPolicy.Violation.self) {
             try ClientRegistration(name: "X", redirectURIs: ["http://rp.example/cb"]).validated(policy: strict)

@@ -208,6 +208,42 @@ struct SignInHardeningTests {
         await op.shutdown()
     }
 
+    @Test("11. an id_token_hint naming another user than the signed-in one asks to confirm instead of signing out")
+    func endSessionHintForAnotherUser() async throws {
+        let op = try await TestProvider.make()
+        try await op.createUser()
+        try await op.createUser("mallory", email: nil)
+        let (client, secret) = try await op.createClient { $0.requireConsent = false }
+        try await op.app().test(.router) { http in
+            let mallory = Browser(http)
+            var page = try await mallory.get(op.authorizeURI(client))
+            page = try await op.submitLogin(mallory, on: page, username: "mallory")
+            let location = try #require(page.location)
+            let code = try #require(FormParameters.ofQuery(location)["code"])
+            let exchanged = try await op.exchange(mallory, code: code, client: client, secret: secret)
+            let mallorysHint = try #require(exchanged.json["id_token"] as? String)
+
+            let alice = Browser(http)
+            _ = try await op.obtainCode(alice, client)
+            let link = "/end-session?" + FormParameters.encode([
+                ("id_token_hint", mallorysHint), ("post_logout_redirect_uri", "https://rp.example/bye"),
+            ])
+            let asked = try await alice.get(link)
+            #expect(asked.status == .ok)
+            #expect(asked.headers[.setCookie] == nil)
+            #expect(asked.body.contains("Sign out of Gatehouse?"))
+            let stillIn = try await alice.get(op.authorizeURI(client)).status
+            #expect(stillIn == .found)
+            // Her own confirmation signs her out and returns to the registered URI.
+            var form = [("csrf_token", try #require(asked.field("csrf_token")))]
+            for name in ["id_token_hint", "post_logout_redirect_uri"] { form.append((name, try #require(asked.field(name)))) }
+            let out = try await alice.post("/end-session", form: form)
+            #expect(out.location == "https://rp.example/bye")
+            #expect(out.headers[.setCookie]?.contains("Max-Age=0") == true)
+        }
+        await op.shutdown()
+    }
+
     @Test("12. a confidential client accepts client_secret_basic and client_secret_post unless registered with one, which is then enforced")
     func clientAuthMethods() async throws {
         let op = try await TestProvider.make()
