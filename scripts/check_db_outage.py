@@ -14,7 +14,9 @@ Expectations:
   - during it every request is answered within the pool timeout plus
     SLACK_SECONDS (default 1.5), never with another 5xx than 503, and the
     503s of /token and /userinfo are JSON `temporarily_unavailable`;
-    /readyz is 503 and /healthz 200;
+    /readyz is 503 and /healthz 200; the browser pages that need the
+    database answer an HTML 503, and the bare sign-in page (which needs
+    none: its form is bound to a signed cookie, not a session row) 200;
   - after the restart /readyz, /userinfo and /token answer 200 again within
     RECOVERY_SECONDS (default 5) without restarting Gatehouse, and from then
     on every request succeeds;
@@ -26,6 +28,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -84,7 +87,8 @@ def cleanup():
 
 
 def request(method, path, body=None, headers=None, timeout=30, conn=None):
-    """(status, headers, body text, seconds); status is an error string when the exchange failed."""
+    """(status, headers, body text, seconds); status is an error string when the exchange failed.
+    The headers are the response's message (case-insensitive; get_all gives every Set-Cookie), or {}."""
     started = time.monotonic()
     own = conn is None
     try:
@@ -93,7 +97,7 @@ def request(method, path, body=None, headers=None, timeout=30, conn=None):
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         text = response.read().decode("utf-8", "replace")
-        return response.status, dict(response.getheaders()), text, time.monotonic() - started
+        return response.status, response.msg, text, time.monotonic() - started
     except Exception as error:  # reset, timeout, empty reply
         if conn is not None:
             conn.close()
@@ -108,6 +112,24 @@ def form(pairs):
 
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+SESSION_COOKIES = ("gatehouse_session", "__Host-gatehouse_session")
+
+
+def update_jar(jar, headers):
+    """Keeps `jar` (cookie name -> value) as a browser would: every Set-Cookie
+    of the response counts, not only the first, and one with Max-Age=0 (or an
+    empty value) removes its cookie."""
+    for line in (headers.get_all("Set-Cookie") if hasattr(headers, "get_all") else None) or []:
+        pair, *attributes = line.split(";")
+        name, _, value = pair.strip().partition("=")
+        if not value or any(re.fullmatch(r"\s*max-age\s*=\s*(0|-\d+)\s*", a, re.I) for a in attributes):
+            jar.pop(name, None)
+        else:
+            jar[name] = value
+
+
+def cookie_header(jar):
+    return "; ".join(f"{name}={value}" for name, value in jar.items())
 
 
 def field(page, name):
@@ -143,7 +165,7 @@ def main():
     with socket.socket() as s:
         s.bind((HOST, 0))
         PORT = s.getsockname()[1]
-    server_env = dict(env, PORT=str(PORT), GATEHOUSE_SECRET_KEY="x" * 48, OIDC_ISSUER=f"http://{HOST}:{PORT}",
+    server_env = dict(env, PORT=str(PORT), GATEHOUSE_SECRET_KEY=secrets.token_urlsafe(48), OIDC_ISSUER=f"http://{HOST}:{PORT}",
                       OIDC_SWEEP_INTERVAL="0", LOG_LEVEL="warning", GATEHOUSE_DB_POOL_TIMEOUT=str(POOL_TIMEOUT))
     server = subprocess.Popen([BINARY, "serve", "--host", HOST], env=server_env, stdout=log_file,
                               stderr=subprocess.STDOUT)
@@ -154,14 +176,19 @@ def main():
     else:
         raise SystemExit(f"server did not start:\n{server_log()}")
 
-    # A signed-in browser, then three code flows and three client_credentials grants.
+    # A signed-in browser, then three code flows and three client_credentials grants. The sign-in
+    # page sets the gatehouse_login cookie its form is bound to; signing in sets gatehouse_session
+    # and clears gatehouse_login, in two Set-Cookie headers: the jar keeps them by name.
+    jar = {}
     page = request("GET", "/login")
-    cookie = page[1].get("Set-Cookie", "").split(";")[0]
+    must(page[0] == 200, "sign-in page", page)
+    update_jar(jar, page[1])
     signed_in = request("POST", "/login", form([("username", "olive"), ("password", password),
                                                 ("csrf_token", field(page[2], "csrf_token")), ("next", "")]),
-                        {**FORM, "Cookie": cookie})
-    must(signed_in[0] == 200, "sign-in", signed_in)
-    session = signed_in[1].get("Set-Cookie", "").split(";")[0]
+                        {**FORM, "Cookie": cookie_header(jar)})
+    update_jar(jar, signed_in[1])
+    must(signed_in[0] == 200 and any(name in jar for name in SESSION_COOKIES), "sign-in", signed_in)
+    session = cookie_header(jar)
     code_tokens, cc_tokens = [], []
     for i in range(3):
         query = form([("client_id", client["client_id"]), ("redirect_uri", REDIRECT), ("response_type", "code"),
@@ -213,12 +240,15 @@ def main():
     stop_began = time.monotonic()
     pg("stop")
     outage_began = time.monotonic()
-    # Probes: (time, route, status, seconds, problem). The browser pages need the database too:
-    # they must answer with an HTML 503, not a hang or a 500.
+    # Probes: (time, route, status, seconds, problem). The browser pages that need the database
+    # must answer with an HTML 503, not a hang or a 500: /authorize, and the sign-in page when its
+    # `next` names a client (it shows the client's name). The bare sign-in page needs no database.
     authorize = "/authorize?" + form([("client_id", client["client_id"]), ("redirect_uri", REDIRECT),
                                       ("response_type", "code"), ("scope", "openid"), ("state", "x")])
+    login_for_client = "/login?" + form([("next", authorize)])
     expected = {"/readyz": 503, "/healthz": 200, "/.well-known/openid-configuration": 200, "/jwks": 200,
-                authorize: 503, "/login": 503}
+                authorize: 503, login_for_client: 503, "/login": 200}
+    labels = {login_for_client: "/login?next=/authorize?..."}
     probes = []
     while time.monotonic() - outage_began < OUTAGE:
         for route, want in expected.items():
@@ -229,7 +259,7 @@ def main():
                 problem = f"{status}, expected {want}: {body[:120]!r}"
             elif want == 503 and route != "/readyz" and not response_headers.get("Content-Type", "").startswith("text/html"):
                 problem = f"503 that is not an HTML page: {response_headers.get('Content-Type')!r}"
-            probes.append((time.monotonic(), route.split("?")[0], status, seconds, problem))
+            probes.append((time.monotonic(), labels.get(route, route.split("?")[0]), status, seconds, problem))
         time.sleep(0.25)
     outage_ended = time.monotonic()
     pg("start")

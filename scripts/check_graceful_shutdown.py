@@ -7,6 +7,7 @@ and checks that every request got its answer and the server exited 0.
 import http.client
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -20,7 +21,9 @@ with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
 
-env = dict(os.environ, PORT=str(port), GATEHOUSE_SECRET_KEY="x" * 48, OIDC_SWEEP_INTERVAL="0",
+# The caller's key when it gives one: a database that holds a signing key needs the key it was sealed with.
+secret_key = os.environ.get("GATEHOUSE_SECRET_KEY") or secrets.token_urlsafe(48)
+env = dict(os.environ, PORT=str(port), GATEHOUSE_SECRET_KEY=secret_key, OIDC_SWEEP_INTERVAL="0",
            OIDC_LOGIN_MAX_FAILURES="1000", LOG_LEVEL="warning")
 server = subprocess.Popen([binary, "serve", "--host", "127.0.0.1"], env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -31,7 +34,16 @@ def request(method, path, body=None, headers=None):
     conn.request(method, path, body=body, headers=headers or {})
     response = conn.getresponse()
     data = response.read()
-    return response.status, response.getheader("Set-Cookie"), data.decode()
+    return response.status, response.msg.get_all("Set-Cookie") or [], data.decode()
+
+
+def login_cookie(set_cookies):
+    """The sign-in cookie (`gatehouse_login`, `__Host-` prefixed with an https issuer) as name=value."""
+    for line in set_cookies:
+        pair = line.split(";")[0].strip()
+        if pair.split("=", 1)[0] in ("gatehouse_login", "__Host-gatehouse_login"):
+            return pair
+    return ""
 
 
 for _ in range(200):
@@ -44,10 +56,10 @@ else:
     print("server did not start", file=sys.stderr)
     sys.exit(1)
 
-status, cookie, page = request("GET", "/login")
+status, set_cookies, page = request("GET", "/login")
 csrf = re.search(r'name="csrf_token" value="([^"]*)"', page).group(1)
 form = urllib.parse.urlencode({"username": "nobody", "password": "wrong-password", "csrf_token": csrf})
-headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie.split(";")[0]}
+headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": login_cookie(set_cookies)}
 
 # Each login costs a full scrypt verification, so these are in flight together.
 # Hashes run on at most half the cores (memory), so in a debug build under a

@@ -26,6 +26,7 @@ import html
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -44,6 +45,8 @@ REDIRECT = "http://127.0.0.1/cb"
 
 env = dict(os.environ)
 env.setdefault("GATEHOUSE_SQL_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sql"))
+# One key for every round: the signing key the first server stores is sealed with it.
+SECRET_KEY = env.get("GATEHOUSE_SECRET_KEY") or secrets.token_urlsafe(48)
 log_file = tempfile.NamedTemporaryFile(prefix="gatehouse-shutdown-", suffix=".log", delete=False)
 server = None
 
@@ -127,7 +130,7 @@ def free_port():
 
 def start_server():
     port = free_port()
-    server_env = dict(env, PORT=str(port), GATEHOUSE_SECRET_KEY=env.get("GATEHOUSE_SECRET_KEY") or "x" * 48,
+    server_env = dict(env, PORT=str(port), GATEHOUSE_SECRET_KEY=SECRET_KEY,
                       OIDC_ISSUER=f"http://{HOST}:{port}", OIDC_SWEEP_INTERVAL="0", LOG_LEVEL="info")
     server = subprocess.Popen([BINARY, "serve", "--host", HOST], env=server_env, stdout=log_file,
                               stderr=subprocess.STDOUT)
@@ -141,6 +144,24 @@ def start_server():
 
 
 FORM = ("Content-Type", "application/x-www-form-urlencoded")
+SESSION_COOKIES = ("gatehouse_session", "__Host-gatehouse_session")
+
+
+def update_jar(jar, head):
+    """Keeps `jar` (cookie name -> value) as a browser would from a raw response head: every
+    Set-Cookie header counts, and one with Max-Age=0 (or an empty value) removes its cookie."""
+    for line in re.findall(r"(?im)^set-cookie:[ \t]*([^\r\n]*)", head):
+        pair, *attributes = line.split(";")
+        name, _, value = pair.strip().partition("=")
+        if not value or any(re.fullmatch(r"\s*max-age\s*=\s*(0|-\d+)\s*", a, re.I) for a in attributes):
+            jar.pop(name, None)
+        else:
+            jar[name] = value
+
+
+def cookie_header(jar):
+    return "; ".join(f"{name}={value}" for name, value in jar.items())
+
 
 # Set-up: a user, a client, a signed-in session and one user access token.
 tag = os.urandom(4).hex()
@@ -174,17 +195,23 @@ def setup_failed(what, answer):
 
 
 server, port = start_server()
+# The sign-in page sets the gatehouse_login cookie its form is bound to; signing in sets
+# gatehouse_session and clears gatehouse_login: the jar keeps the cookies by name.
+jar = {}
 status, head, page = fetch(port, "GET", "/login")
-cookie = re.search(r"(?im)^set-cookie:\s*([^;\r\n]*)", head).group(1)
-csrf = html.unescape(re.search(rb'name="csrf_token" value="([^"]*)"', page).group(1).decode())
-status, head, page = fetch(port, "POST", "/login", [FORM, ("Cookie", cookie)], urllib.parse.urlencode(
+update_jar(jar, head)
+csrf = re.search(rb'name="csrf_token" value="([^"]*)"', page)
+if status != 200 or not csrf:
+    setup_failed("sign-in page", (status, page[:300]))
+csrf = html.unescape(csrf.group(1).decode())
+status, head, page = fetch(port, "POST", "/login", [FORM, ("Cookie", cookie_header(jar))], urllib.parse.urlencode(
     [("username", username), ("password", password), ("csrf_token", csrf), ("next", "")]).encode())
-session = re.search(r"(?im)^set-cookie:\s*(gatehouse_session=[^;\r\n]+)", head)
-if status != 200 or not session:
+update_jar(jar, head)
+if status != 200 or not any(name in jar for name in SESSION_COOKIES):
     setup_failed("sign-in", (status, page[:300]))
 query = urllib.parse.urlencode([("client_id", client["client_id"]), ("redirect_uri", REDIRECT),
                                 ("response_type", "code"), ("scope", "openid email"), ("state", "s")])
-status, head, page = fetch(port, "GET", "/authorize?" + query, [("Cookie", session.group(1))])
+status, head, page = fetch(port, "GET", "/authorize?" + query, [("Cookie", cookie_header(jar))])
 code = re.search(r"(?im)^location:.*[?&]code=([^&\r\n]+)", head)
 if not code:
     setup_failed("authorize", (status, head))

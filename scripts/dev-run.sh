@@ -43,7 +43,8 @@ if $local_cluster && [ ! -f "$credentials" ]; then
   password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
   printf '%s\n' "$password" | "$bin" user create --username demo --email demo@example.com \
     --given-name Demo --family-name User --password-stdin >/dev/null
-  client=$("$bin" client create --name Demo --redirect-uri http://example.org/ 2>/dev/null)
+  # A plain-http demo URI on a host other than loopback needs the flag (development only).
+  client=$("$bin" client create --name Demo --redirect-uri http://example.org/ --allow-insecure-redirect 2>/dev/null)
   umask 077
   {
     echo "Demo user (local development only):"
