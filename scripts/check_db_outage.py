@@ -39,6 +39,8 @@ import threading
 import time
 import urllib.parse
 
+import cookiejar  # scripts/cookiejar.py, beside this file
+
 BINARY = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
 POOL_TIMEOUT = 1.0
@@ -116,20 +118,10 @@ SESSION_COOKIES = ("gatehouse_session", "__Host-gatehouse_session")
 
 
 def update_jar(jar, headers):
-    """Keeps `jar` (cookie name -> value) as a browser would: every Set-Cookie
-    of the response counts, not only the first, and one with Max-Age=0 (or an
-    empty value) removes its cookie."""
-    for line in (headers.get_all("Set-Cookie") if hasattr(headers, "get_all") else None) or []:
-        pair, *attributes = line.split(";")
-        name, _, value = pair.strip().partition("=")
-        if not value or any(re.fullmatch(r"\s*max-age\s*=\s*(0|-\d+)\s*", a, re.I) for a in attributes):
-            jar.pop(name, None)
-        else:
-            jar[name] = value
+    cookiejar.update(jar, (headers.get_all("Set-Cookie") if hasattr(headers, "get_all") else None) or [])
 
 
-def cookie_header(jar):
-    return "; ".join(f"{name}={value}" for name, value in jar.items())
+cookie_header = cookiejar.header
 
 
 def field(page, name):

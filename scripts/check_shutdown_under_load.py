@@ -36,6 +36,8 @@ import threading
 import time
 import urllib.parse
 
+import cookiejar  # scripts/cookiejar.py, beside this file
+
 BINARY = sys.argv[1]
 THREADS = int(os.environ.get("THREADS", "16"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
@@ -148,19 +150,10 @@ SESSION_COOKIES = ("gatehouse_session", "__Host-gatehouse_session")
 
 
 def update_jar(jar, head):
-    """Keeps `jar` (cookie name -> value) as a browser would from a raw response head: every
-    Set-Cookie header counts, and one with Max-Age=0 (or an empty value) removes its cookie."""
-    for line in re.findall(r"(?im)^set-cookie:[ \t]*([^\r\n]*)", head):
-        pair, *attributes = line.split(";")
-        name, _, value = pair.strip().partition("=")
-        if not value or any(re.fullmatch(r"\s*max-age\s*=\s*(0|-\d+)\s*", a, re.I) for a in attributes):
-            jar.pop(name, None)
-        else:
-            jar[name] = value
+    cookiejar.update(jar, re.findall(r"(?im)^set-cookie:[ \t]*([^\r\n]*)", head))
 
 
-def cookie_header(jar):
-    return "; ".join(f"{name}={value}" for name, value in jar.items())
+cookie_header = cookiejar.header
 
 
 # Set-up: a user, a client, a signed-in session and one user access token.

@@ -83,22 +83,20 @@ struct UserCommand: AsyncParsableCommand {
             abstract: "Disable a user: no sign-in, no tokens; their sessions end and their tokens are revoked.")
         @Argument var username: String
 
-        func run() async throws {
-            let found = try await CommandContext.with { try await $0.users.setActive(username: username, active: false) }
-            guard found else { throw StoreError.notFound("user '\(username)'") }
-            print("disabled \(username)")
-        }
+        func run() async throws { try await UserCommand.setActive(username, false) }
     }
 
     struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enable a disabled user again.")
         @Argument var username: String
 
-        func run() async throws {
-            let found = try await CommandContext.with { try await $0.users.setActive(username: username, active: true) }
-            guard found else { throw StoreError.notFound("user '\(username)'") }
-            print("enabled \(username)")
-        }
+        func run() async throws { try await UserCommand.setActive(username, true) }
+    }
+
+    static func setActive(_ username: String, _ active: Bool) async throws {
+        let found = try await CommandContext.with { try await $0.users.setActive(username: username, active: active) }
+        guard found else { throw StoreError.notFound("user '\(username)'") }
+        print("\(active ? "enabled" : "disabled") \(username)")
     }
 
     struct Unlock: AsyncParsableCommand {
