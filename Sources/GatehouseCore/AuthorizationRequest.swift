@@ -148,8 +148,11 @@ public struct AuthorizationRequest: Sendable, Equatable {
             method = parsed
         } else if p.value("code_challenge_method") != nil {
             throw fail(.invalidRequest("code_challenge_method was sent without code_challenge"))
-        } else if client.kind == .public {
-            throw fail(.invalidRequest("public clients must use PKCE (code_challenge with S256)"))
+        }
+        do {
+            try PKCE.requireForPublicClient(client, hasChallenge: challenge != nil, error: OAuthError.invalidRequest)
+        } catch {
+            throw fail(error)
         }
 
         return AuthorizationRequest(

@@ -31,6 +31,33 @@ public enum PKCE {
         return SecretToken.constantTimeEquals(Array(derived.utf8), Array(challenge.utf8))
     }
 
+    /// RFC 7636 §4.6 at the token endpoint: a code issued with a challenge
+    /// needs the matching verifier; one issued without takes none.
+    public static func checkRedemption(challenge: String?, method: Method?, verifier: String?) throws(OAuthError) {
+        switch (challenge, verifier) {
+        case (nil, nil):
+            return
+        case (nil, .some):
+            throw .invalidGrant("code_verifier was sent, but the authorization request had no code_challenge")
+        case (.some, nil):
+            throw .invalidGrant("code_verifier is required")
+        case let (.some(challenge), .some(verifier)):
+            guard verify(verifier: verifier, challenge: challenge, method: method ?? .plain) else {
+                throw .invalidGrant("code_verifier does not match the code_challenge")
+            }
+        }
+    }
+
+    /// RFC 9700 §2.1.1: public clients MUST use PKCE. One rule for both
+    /// endpoints; each names its own error code (`invalid_request` at
+    /// `/authorize`, `invalid_grant` at `/token`).
+    public static func requireForPublicClient(_ client: Client, hasChallenge: Bool,
+                                              error: (String) -> OAuthError) throws(OAuthError) {
+        if client.kind == .public && !hasChallenge {
+            throw error("public clients must use PKCE (code_challenge with S256)")
+        }
+    }
+
     public static func s256Challenge(for verifier: String) -> String {
         Base64URL.encode(SHA256.hash(data: Data(verifier.utf8)))
     }

@@ -30,6 +30,17 @@ public struct Scopes: Sendable, Equatable, CustomStringConvertible {
     public func contains(_ scope: String) -> Bool { values.contains(scope) }
     public func isSubset(of other: Scopes) -> Bool { values.allSatisfy(other.values.contains) }
 
+    /// RFC 6749 §6: a refresh may ask for the granted scope or less; "The
+    /// requested scope MUST NOT include any scope not originally granted".
+    /// nil keeps the granted scope.
+    public func narrowed(to requested: Scopes?) throws(OAuthError) -> Scopes {
+        guard let requested else { return self }
+        guard requested.isSubset(of: self) else {
+            throw .invalidScope("the requested scope exceeds the scope originally granted")
+        }
+        return requested
+    }
+
     /// Only the scopes that `allowed` also has.
     public func intersection(_ allowed: [String]) -> Scopes { Scopes(values.filter(allowed.contains)) }
 

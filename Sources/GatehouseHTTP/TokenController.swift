@@ -72,14 +72,7 @@ struct TokenController {
             throw OAuthError.unsupportedGrantType("grant_type '\(grantType)' is not supported")
         }
         // The store authenticates the client on the grant's own database round trip.
-        let client = ClientAuthentication(credentials) { client in
-            guard client.grantTypes.contains(grantType) else {
-                throw OAuthError.unauthorizedClient("this client may not use \(grantType)")
-            }
-            if grantType == "client_credentials" && client.kind != .confidential {
-                throw OAuthError.unauthorizedClient("public clients cannot use client_credentials")
-            }
-        }
+        let client = ClientAuthentication(credentials) { client in try GrantTypePolicy.check(grantType, for: client) }
         let policy = deps.tokenPolicy()
         switch grantType {
         case "authorization_code":
@@ -110,13 +103,7 @@ struct TokenController {
                 requested = parsed
             }
             let (_, tokens) = try await deps.grants.issueClientCredentials(client: client, scopes: { [requested] client in
-                // There is no user, so user-related scopes mean nothing here.
-                let allowed = client.scopes.filter { !["openid", "offline_access", "profile", "email", "phone", "address"].contains($0) }
-                guard let requested else { return Scopes(allowed) }
-                guard requested.values.allSatisfy(allowed.contains) else {
-                    throw OAuthError.invalidScope("scope not allowed for client_credentials: \(requested)")
-                }
-                return requested
+                try ClientCredentialsGrant.scopes(requested: requested, client: client)
             }, policy: policy)
             return (TokenResponse(access_token: tokens.accessToken, expires_in: tokens.expiresIn, refresh_token: nil,
                                   id_token: nil, scope: tokens.scopes.description), grantType)

@@ -34,8 +34,8 @@ public struct PGGrantStore: GrantStore {
         return code
     }
 
-    /// What a redemption transaction decided. A revocation must commit, so
-    /// it is returned rather than thrown, and thrown after the commit.
+    /// What a redemption transaction did. A revocation must commit, so it
+    /// is returned rather than thrown, and thrown after the commit.
     private enum RedeemOutcome: Sendable {
         case issued(Client, IssuedTokens)
         case revoked(OAuthError)
@@ -52,10 +52,9 @@ public struct PGGrantStore: GrantStore {
         let digest = SecretToken.digest(of: redemption.code)
         let outcome: RedeemOutcome = try await pool.transaction { conn in
             let client = try Self.authenticate(auth, conn: conn)
-            let withRefresh = client.grantTypes.contains("refresh_token")
             // FOR UPDATE: of concurrent redemptions one locks the row first;
             // the others wait and then see it redeemed.
-            guard let row = try conn.query("""
+            let row = try conn.query("""
                 SELECT c.grant_id, c.redirect_uri, c.scopes, c.nonce, c.code_challenge, c.code_challenge_method,
                        c.expires_at, c.redeemed_at, g.client_id, g.auth_time, g.revoked_at, u.subject, u.is_active
                 FROM authorization_codes c
@@ -64,56 +63,24 @@ public struct PGGrantStore: GrantStore {
                 WHERE c.code_digest = $1
                 FOR UPDATE OF c, g
                 """, digest).first
-            else { throw OAuthError.invalidGrant("the authorization code is invalid") }
-
-            let grantID: Int64 = try row.decode(column: "grant_id")
-            guard try row.decode(Int64.self, column: "client_id") == client.id else {
-                throw OAuthError.invalidGrant("the authorization code was issued to another client")
+            let stored = try row.map { row in
+                AuthorizationCodeGrant.StoredCode(
+                    clientID: try row.decode(column: "client_id"),
+                    redirectURI: try row.decode(column: "redirect_uri"),
+                    scopes: Scopes(try row.decode(PGTextArray.self, column: "scopes").elements),
+                    nonce: try row.decode(column: "nonce"),
+                    codeChallenge: try row.decode(column: "code_challenge"),
+                    codeChallengeMethod: try row.decode(String?.self, column: "code_challenge_method").flatMap(PKCE.Method.init(rawValue:)),
+                    expiresAt: try row.decode(column: "expires_at"),
+                    redeemed: try row.decode(Date?.self, column: "redeemed_at") != nil,
+                    grantRevoked: row["revoked_at"] != nil,
+                    subject: try row.decode(column: "subject"),
+                    userIsActive: try row.decode(column: "is_active"),
+                    authTime: try row.decode(column: "auth_time"))
             }
-            if try row.decode(Date?.self, column: "redeemed_at") != nil || row["revoked_at"] != nil {
-                // RFC 6749 §4.1.2: a code used twice revokes what it issued.
-                try Self.revoke(grantID, conn: conn, now: policy.now)
-                return .revoked(.invalidGrant("the authorization code was already used"))
-            }
-            guard try row.decode(Date.self, column: "expires_at") > policy.now else {
-                throw OAuthError.invalidGrant("the authorization code has expired")
-            }
-            // A user disabled after the code was issued gets no tokens, as with refresh.
-            guard try row.decode(Bool.self, column: "is_active") else {
-                throw OAuthError.invalidGrant("the user is disabled")
-            }
-            guard redemption.redirectURI == (try row.decode(String.self, column: "redirect_uri")) else {
-                throw OAuthError.invalidGrant("redirect_uri does not match the authorization request")
-            }
-            let challenge: String? = try row.decode(column: "code_challenge")
-            switch (challenge, redemption.codeVerifier) {
-            case (nil, nil):
-                break
-            case (nil, .some):
-                throw OAuthError.invalidGrant("code_verifier was sent, but the authorization request had no code_challenge")
-            case (.some, nil):
-                throw OAuthError.invalidGrant("code_verifier is required")
-            case let (.some(challenge), .some(verifier)):
-                let method = PKCE.Method(rawValue: try row.decode(String?.self, column: "code_challenge_method") ?? "plain") ?? .s256
-                guard PKCE.verify(verifier: verifier, challenge: challenge, method: method) else {
-                    throw OAuthError.invalidGrant("code_verifier does not match the code_challenge")
-                }
-            }
-            if client.kind == .public && challenge == nil {
-                throw OAuthError.invalidGrant("public clients must use PKCE")
-            }
-
-            let scopes = Scopes(try row.decode(PGTextArray.self, column: "scopes").elements)
-            let subject: UUID = try row.decode(column: "subject")
-            let authTime: Date? = try row.decode(column: "auth_time")
-            let nonce: String? = try row.decode(column: "nonce")
-            // Commits: nothing after it may fail.
-            let tokens = try Self.insertTokens(grantID: grantID, scopes: scopes, refreshScopes: withRefresh ? scopes : nil,
-                                               consuming: .code(digest), policy: policy, conn: conn)
-            return .issued(client, IssuedTokens(
-                accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime,
-                scopes: scopes, subject: subject, authTime: authTime, nonce: nonce
-            ))
+            let decision = AuthorizationCodeGrant.decide(stored, client: client, redemption: redemption, now: policy.now)
+            return try Self.carryOut(decision, grantID: try row?.decode(Int64.self, column: "grant_id"), client: client,
+                                     consuming: .code(digest), policy: policy, conn: conn)
         }
         return try outcome.tokens()
     }
@@ -123,7 +90,7 @@ public struct PGGrantStore: GrantStore {
         let digest = SecretToken.digest(of: refreshToken)
         let outcome: RedeemOutcome = try await pool.transaction { conn in
             let client = try Self.authenticate(auth, conn: conn)
-            guard let row = try conn.query("""
+            let row = try conn.query("""
                 SELECT r.grant_id, r.scopes, r.expires_at, r.rotated_at, g.client_id, g.auth_time, g.revoked_at,
                        u.subject, u.is_active
                 FROM refresh_tokens r
@@ -132,42 +99,45 @@ public struct PGGrantStore: GrantStore {
                 WHERE r.token_digest = $1
                 FOR UPDATE OF r, g
                 """, digest).first
-            else { throw OAuthError.invalidGrant("the refresh token is invalid") }
-
-            let grantID: Int64 = try row.decode(column: "grant_id")
-            guard try row.decode(Int64.self, column: "client_id") == client.id else {
-                throw OAuthError.invalidGrant("the refresh token was issued to another client")
+            let stored = try row.map { row in
+                RefreshTokenGrant.StoredRefreshToken(
+                    clientID: try row.decode(column: "client_id"),
+                    scopes: Scopes(try row.decode(PGTextArray.self, column: "scopes").elements),
+                    expiresAt: try row.decode(column: "expires_at"),
+                    rotated: try row.decode(Date?.self, column: "rotated_at") != nil,
+                    grantRevoked: row["revoked_at"] != nil,
+                    subject: try row.decode(column: "subject"),
+                    userIsActive: try row.decode(column: "is_active"),
+                    authTime: try row.decode(column: "auth_time"))
             }
-            guard row["revoked_at"] == nil else { throw OAuthError.invalidGrant("the refresh token has been revoked") }
-            if try row.decode(Date?.self, column: "rotated_at") != nil {
-                // RFC 9700 §4.14.2: reuse of a rotated refresh token means one
-                // of two parties holds a stolen copy; end the whole grant.
-                try Self.revoke(grantID, conn: conn, now: policy.now)
-                return .revoked(.invalidGrant("the refresh token was already used; the grant is revoked"))
-            }
-            guard try row.decode(Date.self, column: "expires_at") > policy.now else {
-                throw OAuthError.invalidGrant("the refresh token has expired")
-            }
-            guard try row.decode(Bool.self, column: "is_active") else {
-                throw OAuthError.invalidGrant("the user is disabled")
-            }
-            let granted = Scopes(try row.decode(PGTextArray.self, column: "scopes").elements)
-            let scopes = requested ?? granted
-            guard scopes.isSubset(of: granted) else {
-                throw OAuthError.invalidScope("the requested scope exceeds the scope originally granted")
-            }
-            let subject: UUID = try row.decode(column: "subject")
-            let authTime: Date? = try row.decode(column: "auth_time")
-            // RFC 6749 §6: the new refresh token keeps the original scope.
-            // Commits: nothing after it may fail.
-            let tokens = try Self.insertTokens(grantID: grantID, scopes: scopes, refreshScopes: granted,
-                                               consuming: .refreshToken(digest), policy: policy, conn: conn)
-            return .issued(client, IssuedTokens(
-                accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime,
-                scopes: scopes, subject: subject, authTime: authTime, nonce: nil
-            ))
+            let decision = RefreshTokenGrant.decide(stored, client: client, requested: requested, now: policy.now)
+            return try Self.carryOut(decision, grantID: try row?.decode(Int64.self, column: "grant_id"), client: client,
+                                     consuming: .refreshToken(digest), policy: policy, conn: conn)
         }
         return try outcome.tokens()
+    }
+
+    /// Carries out a grant decision inside the redemption's transaction:
+    /// refusing throws (rolling back), revoking commits the revocation,
+    /// issuing inserts the tokens and commits.
+    private static func carryOut(_ decision: GrantDecision, grantID: Int64?, client: Client, consuming consumed: Consumed,
+                                 policy: TokenPolicy, conn: PGConnection) throws -> RedeemOutcome {
+        switch decision {
+        case .refuse(let error):
+            throw error
+        case .revokeAndRefuse(let error):
+            if let grantID { try revoke(grantID, conn: conn, now: policy.now) }
+            return .revoked(error)
+        case .issue(let issue):
+            guard let grantID else { throw OAuthError.invalidGrant("the grant is invalid") }
+            // Commits: nothing after it may fail.
+            let tokens = try insertTokens(grantID: grantID, scopes: issue.scopes, refreshScopes: issue.refreshScopes,
+                                          consuming: consumed, policy: policy, conn: conn)
+            return .issued(client, IssuedTokens(
+                accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime,
+                scopes: issue.scopes, subject: issue.subject, authTime: issue.authTime, nonce: issue.nonce
+            ))
+        }
     }
 
     public func issueClientCredentials(client auth: ClientAuthentication, scopes: @escaping @Sendable (Client) throws -> Scopes,
