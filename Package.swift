@@ -62,8 +62,6 @@ let package = Package(
             name: "GatehouseHTTP",
             dependencies: [
                 "GatehouseCore",
-                "GatehouseStore",
-                "PGClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -76,9 +74,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The composition root: Postgres stores wired into the HTTP layer.
+        .target(
+            name: "GatehouseApp",
+            dependencies: ["GatehouseCore", "GatehouseStore", "GatehouseHTTP", "PGClient"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "gatehouse",
             dependencies: [
+                "GatehouseApp",
                 "PGClient",
                 "GatehouseCore",
                 "GatehouseStore",
@@ -117,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "GatehouseHTTPTests",
             dependencies: [
-                "GatehouseHTTP", "GatehouseStore", "GatehouseCore", "PGClient", "TestSupport",
+                "GatehouseHTTP", "GatehouseApp", "GatehouseStore", "GatehouseCore", "PGClient", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),

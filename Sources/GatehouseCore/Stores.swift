@@ -47,3 +47,30 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+/// A store could not do its work for a reason outside the protocol: the
+/// driver's errors in Core's terms, so the HTTP layer needs no driver.
+public enum StoreFailure: Error, CustomStringConvertible, Equatable {
+    /// The database cannot be reached or is too slow now; retry later (503).
+    case unavailable(String)
+    /// The input holds something the database cannot store (a NUL byte).
+    case rejectedInput
+
+    public var description: String {
+        switch self {
+        case .unavailable(let reason): "the database is unavailable: \(reason)"
+        case .rejectedInput: "the input holds a character that cannot be stored"
+        }
+    }
+}
+
+/// Whether this replica should get traffic (`/readyz`).
+public enum Readiness: Sendable, Equatable {
+    case ready
+    case migrationsPending
+    case databaseUnavailable
+}
+
+public protocol ReadinessProbe: Sendable {
+    func check() async -> Readiness
+}

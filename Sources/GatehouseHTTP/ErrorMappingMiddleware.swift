@@ -2,7 +2,6 @@ import GatehouseCore
 import HTTPTypes
 import Hummingbird
 import NIOHTTP1
-import PGClient
 
 /// Turns errors that escape the endpoints into answers in the right format:
 /// a database that cannot be reached is 503 (JSON for API routes, an HTML page
@@ -42,10 +41,10 @@ struct ErrorMappingMiddleware: RouterMiddleware {
         } catch is HTTPParserError {
             // A body the HTTP parser rejected (broken chunking, an unknown Transfer-Encoding).
             return badRequest(request, "the request body is malformed")
-        } catch let error as PGError where error.kind == .invalidParameter {
-            // Text Postgres cannot hold (a NUL) that got past the parameter checks.
+        } catch StoreFailure.rejectedInput {
+            // Text the database cannot hold (a NUL) that got past the parameter checks.
             return badRequest(request, "the request contains a character that is not allowed")
-        } catch let error as PGError where error.isUnavailable {
+        } catch let error as StoreFailure {
             context.logger.error("database unavailable", metadata: ["error": "\(error)"])
             return unavailable(request)
         } catch let error as OAuthError {

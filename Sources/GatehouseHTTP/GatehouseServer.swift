@@ -1,9 +1,7 @@
 import GatehouseCore
-import GatehouseStore
 import HTTPTypes
 import Hummingbird
 import Logging
-import PGClient
 import ServiceLifecycle
 
 /// Builds the HTTP application.
@@ -34,7 +32,7 @@ public enum GatehouseServer {
         router.add(middleware: RequestLogMiddleware(trustedProxies: deps.settings.trustedProxies))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMappingMiddleware(pages: deps.pages, hsts: deps.settings.issuerIsHTTPS))
-        HealthController(pool: deps.pool, migrator: deps.migrator).register(on: router)
+        HealthController(readiness: deps.readiness).register(on: router)
         metrics?.register(on: router)
         StaticAssets.register(on: router)
         AuthorizeController(deps: deps).register(on: router)
@@ -48,9 +46,9 @@ public enum GatehouseServer {
     }
 
     /// Only the health routes.
-    public static func makeHealthRouter(pool: WorkerPool, migrator: Migrator? = nil) -> Router<GatehouseRequestContext> {
+    public static func makeHealthRouter(readiness: any ReadinessProbe) -> Router<GatehouseRequestContext> {
         let router = Router(context: GatehouseRequestContext.self)
-        HealthController(pool: pool, migrator: migrator).register(on: router)
+        HealthController(readiness: readiness).register(on: router)
         return router
     }
 }

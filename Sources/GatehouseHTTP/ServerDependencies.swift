@@ -1,58 +1,47 @@
 import Crypto
 import Foundation
 import GatehouseCore
-import GatehouseStore
 import HTTPTypes
 import Hummingbird
-import PGClient
 
-/// Everything the endpoints use, built once at start and shared.
+/// Everything the endpoints use, built once at start and shared. It holds
+/// Core's store protocols, never a driver: the composition root
+/// (`GatehouseApp`, `ServerDependencies.live`) wires the Postgres stores in.
 public struct ServerDependencies: Sendable {
     public let settings: Settings
     public let clock: any GatehouseCore.Clock
-    public let pool: WorkerPool
     public let users: any UserStore
     public let clients: any ClientStore
     public let grants: any GrantStore
     public let sessions: any SessionStore
     public let consents: any ConsentStore
     public let throttle: any LoginThrottle
+    /// What `/readyz` asks.
+    public let readiness: any ReadinessProbe
     public let signer: IDTokenSigner
     public let pages: PageRenderer
-    /// The migrations this build ships, for `/readyz`; nil when `sql/` is not found.
-    public let migrator: Migrator?
     let csrfKey: SymmetricKey
     /// Signs the pre-sign-in cookie that the login form's CSRF token is bound to.
     let loginCookie: LoginCookie
 
-    /// Wires the Postgres stores, loads (or on first start creates) the
-    /// signing key, and loads the templates.
-    public static func live(
-        settings: Settings, pool: WorkerPool, clock: any GatehouseCore.Clock = SystemClock(),
-        passwordHasher: PasswordHasher = PasswordHasher()
-    ) async throws -> ServerDependencies {
-        guard let secret = settings.secretKey else {
-            throw Settings.Invalid(variable: "GATEHOUSE_SECRET_KEY",
-                                   reason: "is required to serve: 32 or more random characters (e.g. `openssl rand -base64 48`)")
-        }
-        let box = try SecretBox(secret: secret)
-        let keyStore = PGSigningKeyStore(pool: pool)
-        try await keyStore.ensureActiveKey(algorithm: "RS256") { try SigningKeyMaterial.generateRS256(sealingWith: box) }
-        let signer = try await IDTokenSigner(storedKeys: try await keyStore.publishedKeys(), box: box)
-        return ServerDependencies(
-            settings: settings, clock: clock, pool: pool,
-            users: PGUserStore(pool: pool, hasher: passwordHasher, clock: clock),
-            clients: PGClientStore(pool: pool),
-            grants: PGGrantStore(pool: pool),
-            sessions: PGSessionStore(pool: pool),
-            consents: PGConsentStore(pool: pool),
-            throttle: PGLoginThrottle(pool: pool),
-            signer: signer,
-            pages: try await PageRenderer(overridesDirectory: settings.templatesDirectory, siteName: settings.siteName),
-            migrator: try? Migrator(directory: settings.sqlDirectory),
-            csrfKey: box.derivedKey(for: "csrf"),
-            loginCookie: LoginCookie(key: box.derivedKey(for: "login cookie"), secure: settings.issuerIsHTTPS)
-        )
+    /// - Parameter box: the server secret's box; the CSRF and sign-in cookie keys are derived from it.
+    public init(settings: Settings, clock: any GatehouseCore.Clock, users: any UserStore, clients: any ClientStore,
+                grants: any GrantStore, sessions: any SessionStore, consents: any ConsentStore,
+                throttle: any LoginThrottle, readiness: any ReadinessProbe, signer: IDTokenSigner,
+                pages: PageRenderer, box: SecretBox) {
+        self.settings = settings
+        self.clock = clock
+        self.users = users
+        self.clients = clients
+        self.grants = grants
+        self.sessions = sessions
+        self.consents = consents
+        self.throttle = throttle
+        self.readiness = readiness
+        self.signer = signer
+        self.pages = pages
+        self.csrfKey = box.derivedKey(for: "csrf")
+        self.loginCookie = LoginCookie(key: box.derivedKey(for: "login cookie"), secure: settings.issuerIsHTTPS)
     }
 
     /// The CSRF token bound to a browser session: an HMAC of its id, so it

@@ -21,7 +21,7 @@ public struct PGClientStore: ClientStore {
         let clientID = SecretToken.generate(byteCount: 18)
         let secret = r.kind == .confidential ? SecretToken.generate() : nil
         let digest = secret.map(SecretToken.digest(of:))
-        let client = try await pool.withConnection { conn in
+        let client = try await pool.storeConnection { conn in
             try Self.client(from: conn.query("""
                 INSERT INTO clients (client_id, secret_digest, name, client_type, redirect_uris,
                     post_logout_redirect_uris, response_types, grant_types, scopes, require_consent,
@@ -38,20 +38,20 @@ public struct PGClientStore: ClientStore {
     }
 
     public func find(clientID: String) async throws -> Client? {
-        try await pool.withConnection { conn in
+        try await pool.storeConnection { conn in
             try conn.query("SELECT \(Self.columns) FROM clients WHERE client_id = $1", clientID)
                 .first.map(Self.client(from:))
         }
     }
 
     public func list() async throws -> [Client] {
-        try await pool.withConnection { conn in
+        try await pool.storeConnection { conn in
             try conn.query("SELECT \(Self.columns) FROM clients ORDER BY created_at, id").rows.map(Self.client(from:))
         }
     }
 
     public func delete(clientID: String) async throws -> Bool {
-        try await pool.withConnection { conn in
+        try await pool.storeConnection { conn in
             try conn.query("DELETE FROM clients WHERE client_id = $1", clientID).affectedRows > 0
         }
     }
@@ -59,7 +59,7 @@ public struct PGClientStore: ClientStore {
     public func rotateSecret(clientID: String) async throws -> String {
         let secret = SecretToken.generate()
         let digest = SecretToken.digest(of: secret)
-        let kind: String? = try await pool.withConnection { conn in
+        let kind: String? = try await pool.storeConnection { conn in
             // One statement: concurrent rotations each replace the digest
             // atomically, and the last one to commit is the secret that works.
             let updated = try conn.query("""
@@ -79,7 +79,7 @@ public struct PGClientStore: ClientStore {
     }
 
     public func verifySecret(clientID: String, secret: String) async throws -> Bool {
-        let stored: [UInt8]? = try await pool.withConnection { conn in
+        let stored: [UInt8]? = try await pool.storeConnection { conn in
             try conn.query("SELECT secret_digest FROM clients WHERE client_id = $1", clientID)
                 .first?.decode([UInt8]?.self, at: 0)
         }

@@ -11,7 +11,7 @@ public struct PGConsentStore: ConsentStore {
     }
 
     public func scopes(userID: Int64, clientID: Int64, now: Date) async throws -> Scopes? {
-        try await pool.withConnection { conn in
+        try await pool.storeConnection { conn in
             try conn.query(
                 "SELECT scopes FROM consents WHERE user_id = $1 AND client_id = $2 AND expires_at > $3",
                 userID, clientID, now
@@ -22,7 +22,7 @@ public struct PGConsentStore: ConsentStore {
     public func save(userID: Int64, clientID: Int64, scopes: Scopes, now: Date, lifetimeDays: Int) async throws {
         let expires = now.addingTimeInterval(TimeInterval(lifetimeDays) * 86_400)
         // An upsert: concurrent consents for the same pair leave one row.
-        try await pool.withConnection { conn in
+        try await pool.storeConnection { conn in
             try conn.query("""
                 INSERT INTO consents (user_id, client_id, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)
                 ON CONFLICT (user_id, client_id)

@@ -17,7 +17,7 @@ public struct PGGrantStore: GrantStore {
         let expires = now.addingTimeInterval(TimeInterval(lifetime))
         let scopes = PGTextArray(request.scopes.values)
         // One statement, so the grant and its code appear together or not at all.
-        try await pool.withConnection { conn in
+        try await pool.storeConnection { conn in
             try conn.query("""
                 WITH g AS (
                     INSERT INTO grants (client_id, user_id, scopes, auth_time, created_at, expires_at)
@@ -50,7 +50,7 @@ public struct PGGrantStore: GrantStore {
 
     public func redeem(_ redemption: CodeRedemption, client auth: ClientAuthentication, policy: TokenPolicy) async throws -> (Client, IssuedTokens) {
         let digest = SecretToken.digest(of: redemption.code)
-        let outcome: RedeemOutcome = try await pool.transaction { conn in
+        let outcome: RedeemOutcome = try await pool.storeTransaction { conn in
             let client = try Self.authenticate(auth, conn: conn)
             // FOR UPDATE: of concurrent redemptions one locks the row first;
             // the others wait and then see it redeemed.
@@ -88,7 +88,7 @@ public struct PGGrantStore: GrantStore {
     public func refresh(_ refreshToken: String, client auth: ClientAuthentication, scopes requested: Scopes?,
                         policy: TokenPolicy) async throws -> (Client, IssuedTokens) {
         let digest = SecretToken.digest(of: refreshToken)
-        let outcome: RedeemOutcome = try await pool.transaction { conn in
+        let outcome: RedeemOutcome = try await pool.storeTransaction { conn in
             let client = try Self.authenticate(auth, conn: conn)
             let row = try conn.query("""
                 SELECT r.grant_id, r.scopes, r.expires_at, r.rotated_at, g.client_id, g.auth_time, g.revoked_at,
@@ -146,7 +146,7 @@ public struct PGGrantStore: GrantStore {
         let expires = policy.now.addingTimeInterval(TimeInterval(policy.accessTokenLifetime))
         // One transaction for the client lookup and the insert, in two round
         // trips: BEGIN goes with the lookup, COMMIT with the insert.
-        let (client, granted) = try await pool.transaction { conn in
+        let (client, granted) = try await pool.storeTransaction { conn in
             let client = try Self.authenticate(auth, conn: conn)
             let granted = try scopes(client)
             try conn.queryThenCommit("""
@@ -173,7 +173,7 @@ public struct PGGrantStore: GrantStore {
 
     public func owner(ofAccessToken token: String, now: Date) async throws -> (user: User, scopes: Scopes)? {
         let digest = SecretToken.digest(of: token)
-        return try await pool.withConnection { conn in
+        return try await pool.storeConnection { conn in
             guard let row = try conn.query("""
                 SELECT \(PGUserStore.prefixedColumns), a.scopes AS token_scopes, a.expires_at AS token_expires_at
                 FROM access_tokens a

@@ -11,7 +11,7 @@ public struct PGLoginThrottle: LoginThrottle {
     }
 
     public func retryAfter(keys: [String], now: Date) async throws -> Int? {
-        let until: Date? = try await pool.withConnection { conn in
+        let until: Date? = try await pool.storeConnection { conn in
             try conn.query(
                 "SELECT max(locked_until) FROM login_throttle WHERE key = ANY($1) AND locked_until > $2",
                 PGTextArray(keys), now
@@ -26,7 +26,7 @@ public struct PGLoginThrottle: LoginThrottle {
         let windowStart = now.addingTimeInterval(-TimeInterval(address.window))
         let addressLockedUntil = now.addingTimeInterval(TimeInterval(address.lockout))
         let addressExpires = now.addingTimeInterval(TimeInterval(address.window))
-        try await pool.transaction { conn in
+        try await pool.storeTransaction { conn in
             // The account's count grows until a correct sign-in, an unlock, or
             // a day without failures (the row's expiry) clears it.
             let failures = try conn.query("""
@@ -62,7 +62,7 @@ public struct PGLoginThrottle: LoginThrottle {
     }
 
     public func reset(key: String) async throws {
-        try await pool.withConnection { conn in
+        try await pool.storeConnection { conn in
             try conn.query("DELETE FROM login_throttle WHERE key = $1", key)
         }
     }

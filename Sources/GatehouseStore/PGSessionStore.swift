@@ -13,7 +13,7 @@ public struct PGSessionStore: SessionStore {
     public func create(userID: Int64?, authTime: Date?, now: Date, lifetime: Int) async throws -> BrowserSession {
         let id = SecretToken.generate()
         let expires = now.addingTimeInterval(TimeInterval(lifetime))
-        try await pool.withConnection { conn in
+        try await pool.storeConnection { conn in
             try conn.query("""
                 INSERT INTO sessions (id_digest, user_id, auth_time, created_at, last_seen_at, expires_at)
                 VALUES ($1, $2, $3, $4, $4, $5)
@@ -25,7 +25,7 @@ public struct PGSessionStore: SessionStore {
 
     public func find(id: String, now: Date) async throws -> BrowserSession? {
         let digest = SecretToken.digest(of: id)
-        return try await pool.withConnection { conn in
+        return try await pool.storeConnection { conn in
             guard let row = try conn.query("""
                 SELECT s.expires_at AS session_expires_at, s.auth_time, s.user_id AS session_user_id,
                        \(PGUserStore.prefixedColumns)
@@ -40,7 +40,7 @@ public struct PGSessionStore: SessionStore {
     }
 
     public func delete(id: String) async throws {
-        try await pool.withConnection { conn in
+        try await pool.storeConnection { conn in
             try conn.query("DELETE FROM sessions WHERE id_digest = $1", SecretToken.digest(of: id))
         }
     }

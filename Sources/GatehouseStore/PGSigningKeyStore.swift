@@ -11,7 +11,7 @@ public struct PGSigningKeyStore: SigningKeyStore {
     }
 
     public func publishedKeys() async throws -> [StoredSigningKey] {
-        try await pool.withConnection { conn in
+        try await pool.storeConnection { conn in
             try conn.query("""
                 SELECT kid, algorithm, state, private_key, public_jwk FROM signing_keys
                 ORDER BY (state = 'active') DESC, created_at DESC
@@ -33,7 +33,7 @@ public struct PGSigningKeyStore: SigningKeyStore {
     /// transaction: if `transform` throws for any key, none changes.
     /// Returns how many keys were re-sealed.
     public func reseal(_ transform: @escaping @Sendable ([UInt8]) throws -> [UInt8]) async throws -> Int {
-        try await pool.transaction { conn in
+        try await pool.storeTransaction { conn in
             let rows = try conn.query("SELECT kid, private_key FROM signing_keys ORDER BY kid FOR UPDATE").rows
             for row in rows {
                 let resealed = try transform(try row.decode([UInt8].self, column: "private_key"))
@@ -48,7 +48,7 @@ public struct PGSigningKeyStore: SigningKeyStore {
     /// `make` when none does. Replicas starting together serialise on an
     /// advisory lock, so exactly one key is created.
     public func ensureActiveKey(algorithm: String, make: @escaping @Sendable () throws -> SigningKeyMaterial) async throws {
-        try await pool.transaction { conn in
+        try await pool.storeTransaction { conn in
             try conn.query("SELECT pg_advisory_xact_lock($1)", Self.bootstrapLock)
             let active = try conn.query(
                 "SELECT count(*) FROM signing_keys WHERE algorithm = $1 AND state = 'active'", algorithm
@@ -70,7 +70,7 @@ public struct PGSigningKeyStore: SigningKeyStore {
     public func activate(_ material: SigningKeyMaterial,
                          check: @escaping @Sendable ([StoredSigningKey]) throws -> Void) async throws {
         let jwk = try PGJSON(encoding: material.publicJWK)
-        try await pool.transaction { conn in
+        try await pool.storeTransaction { conn in
             let active = try conn.query("""
                 SELECT kid, algorithm, state, private_key, public_jwk FROM signing_keys
                 WHERE algorithm = $1 AND state = 'active' FOR UPDATE

@@ -32,7 +32,7 @@ public struct PGUserStore: UserStore {
         let passwordHash = try await OffThreadWork.run { try hasher.hash(newUser.password) }
         let p = newUser.profile
         do {
-            return try await pool.withConnection { conn in
+            return try await pool.storeConnection { conn in
                 let row = try conn.query("""
                     INSERT INTO users (username, password_hash, name, given_name, family_name, preferred_username,
                                        email, email_verified, phone_number, picture, locale, zoneinfo)
@@ -51,21 +51,21 @@ public struct PGUserStore: UserStore {
 
     public func find(username: String) async throws -> User? {
         let username = Username.normalized(username)
-        return try await pool.withConnection { conn in
+        return try await pool.storeConnection { conn in
             try conn.query("SELECT \(Self.columns) FROM users WHERE lower(username) = lower($1)", username)
                 .first.map(Self.user(from:))
         }
     }
 
     public func list() async throws -> [User] {
-        try await pool.withConnection { conn in
+        try await pool.storeConnection { conn in
             try conn.query("SELECT \(Self.columns) FROM users ORDER BY lower(username)").rows.map(Self.user(from:))
         }
     }
 
     public func delete(username: String) async throws -> Bool {
         let username = Username.normalized(username)
-        return try await pool.withConnection { conn in
+        return try await pool.storeConnection { conn in
             try conn.query("DELETE FROM users WHERE lower(username) = lower($1)", username).affectedRows > 0
         }
     }
@@ -75,7 +75,7 @@ public struct PGUserStore: UserStore {
         let hasher = self.hasher
         let passwordHash = try await OffThreadWork.run { try hasher.hash(password) }
         let now = clock.now
-        return try await pool.transaction { conn in
+        return try await pool.storeTransaction { conn in
             guard let id = try conn.query(
                 "UPDATE users SET password_hash = $2, updated_at = $3 WHERE lower(username) = lower($1) RETURNING id",
                 username, passwordHash, now
@@ -88,7 +88,7 @@ public struct PGUserStore: UserStore {
     public func setActive(username: String, active: Bool) async throws -> Bool {
         let username = Username.normalized(username)
         let now = clock.now
-        return try await pool.transaction { conn in
+        return try await pool.storeTransaction { conn in
             guard let id = try conn.query(
                 "UPDATE users SET is_active = $2, updated_at = $3 WHERE lower(username) = lower($1) RETURNING id",
                 username, active, now
@@ -108,7 +108,7 @@ public struct PGUserStore: UserStore {
 
     public func authenticate(username: String, password: String) async throws -> User? {
         let username = Username.normalized(username)
-        let found: (User, String)? = try await pool.withConnection { conn in
+        let found: (User, String)? = try await pool.storeConnection { conn in
             guard let row = try conn.query(
                 "SELECT \(Self.columns), password_hash FROM users WHERE lower(username) = lower($1)", username
             ).first else { return nil }
@@ -127,7 +127,7 @@ public struct PGUserStore: UserStore {
             ? try await OffThreadWork.run { try hasher.hash(password) }
             : nil
         let now = clock.now
-        try await pool.withConnection { conn in
+        try await pool.storeConnection { conn in
             if let rehashed {
                 // Only replace the hash we verified, in case the password changed meanwhile.
                 try conn.query(

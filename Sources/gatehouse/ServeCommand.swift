@@ -1,5 +1,6 @@
 import ArgumentParser
 import GatehouseCore
+import GatehouseApp
 import GatehouseHTTP
 import GatehouseStore
 import Hummingbird

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseApp
 import GatehouseCore
 import GatehouseHTTP
 import HTTPTypes

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseApp
 import GatehouseCore
 import GatehouseHTTP
 import GatehouseStore
@@ -47,7 +48,7 @@ struct ReadinessTests {
         _ = try migrator.migrate(try PGConnection(conninfo: url))
         let pool = WorkerPool(configuration: .init(conninfo: url, size: 1, acquireTimeout: .seconds(2),
                                                    reconnectBackoff: (.milliseconds(50), .milliseconds(200))))
-        try await Application(router: GatehouseServer.makeHealthRouter(pool: pool, migrator: migrator)).test(.router) { http in
+        try await Application(router: GatehouseServer.makeHealthRouter(readiness: PGReadinessProbe(pool: pool, migrator: migrator))).test(.router) { http in
             let browser = Browser(http)
             let checked101 = try await browser.get("/readyz").status
             #expect(checked101 == .ok)
@@ -72,11 +73,11 @@ struct ReadinessTests {
         let db = try await TestDatabase.create()
         let pool = db.makePool(size: 1)
         let files = try MigrationFile.load(from: Paths.sqlDirectory) + [MigrationFile(version: 9999, name: "future", sql: "SELECT 1")]
-        try await Application(router: GatehouseServer.makeHealthRouter(pool: pool, migrator: Migrator(files: files))).test(.router) { http in
+        try await Application(router: GatehouseServer.makeHealthRouter(readiness: PGReadinessProbe(pool: pool, migrator: Migrator(files: files)))).test(.router) { http in
             let checked104 = try await Browser(http).get("/readyz").status
             #expect(checked104 == .serviceUnavailable)
         }
-        try await Application(router: GatehouseServer.makeHealthRouter(pool: pool, migrator: try Migrator(directory: Paths.sqlDirectory))).test(.router) { http in
+        try await Application(router: GatehouseServer.makeHealthRouter(readiness: PGReadinessProbe(pool: pool, migrator: try Migrator(directory: Paths.sqlDirectory)))).test(.router) { http in
             let checked105 = try await Browser(http).get("/readyz").status
             #expect(checked105 == .ok)
         }
