@@ -8,7 +8,7 @@ extension ServerDependencies {
     /// first start creates) the signing key, and loads the templates. The
     /// server and the HTTP tests build their dependencies here.
     public static func live(
-        settings: Settings, pool: WorkerPool, clock: any GatehouseCore.Clock = SystemClock(),
+        settings: Settings, pool: WorkerPool, clock: any WallClock = SystemClock(),
         passwordHasher: PasswordHasher = PasswordHasher()
     ) async throws -> ServerDependencies {
         guard let secret = settings.secretKey else {
@@ -21,7 +21,7 @@ extension ServerDependencies {
         return ServerDependencies(
             settings: settings, clock: clock,
             users: PGUserStore(pool: pool, hasher: passwordHasher, clock: clock),
-            clients: PGClientStore(pool: pool),
+            clients: PGRelyingPartyStore(pool: pool),
             grants: PGGrantStore(pool: pool),
             sessions: PGSessionStore(pool: pool),
             consents: PGConsentStore(pool: pool),

@@ -11,7 +11,6 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
     public var auth_time: Int?
     public var nonce: String?
     public var at_hash: String?
-    public var azp: String?
 
     public init(issuer: String, subject: String, audience: String, issuedAt: Date, lifetime: Int,
                 authTime: Date?, nonce: String?, accessToken: String?) {
@@ -23,7 +22,6 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
         auth_time = authTime.map { Int($0.timeIntervalSince1970) }
         self.nonce = nonce
         at_hash = accessToken.map(Self.accessTokenHash)
-        azp = nil
     }
 
     /// OIDC Core §3.1.3.6: "the base64url encoding of the left-most half of

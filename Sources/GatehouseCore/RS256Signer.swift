@@ -35,7 +35,6 @@ extension IDTokenClaims {
         m["auth_time"] = auth_time.map(ClaimValue.number)
         m["nonce"] = nonce.map(ClaimValue.string)
         m["at_hash"] = at_hash.map(ClaimValue.string)
-        m["azp"] = azp.map(ClaimValue.string)
         return m
     }
 }

@@ -29,8 +29,6 @@ public protocol ClientStore: Sendable {
     func delete(clientID: String) async throws -> Bool
     /// A new secret for a confidential client; the old one stops working at once.
     func rotateSecret(clientID: String) async throws -> String
-    /// Whether `secret` is the client's current secret (constant-time).
-    func verifySecret(clientID: String, secret: String) async throws -> Bool
 }
 
 /// Errors a store reports in domain terms.
@@ -62,15 +60,4 @@ public enum StoreFailure: Error, CustomStringConvertible, Equatable {
         case .rejectedInput: "the input holds a character that cannot be stored"
         }
     }
-}
-
-/// Whether this replica should get traffic (`/readyz`).
-public enum Readiness: Sendable, Equatable {
-    case ready
-    case migrationsPending
-    case databaseUnavailable
-}
-
-public protocol ReadinessProbe: Sendable {
-    func check() async -> Readiness
 }

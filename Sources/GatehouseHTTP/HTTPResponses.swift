@@ -7,17 +7,6 @@ import Hummingbird
 enum HTTPResponses {
     static let noStore: [(HTTPField.Name, String)] = [(.cacheControl, "no-store"), (HTTPField.Name("Pragma")!, "no-cache")]
 
-    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok,
-                                   headers extra: [(HTTPField.Name, String)] = []) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        for (name, value) in extra { headers.append(HTTPField(name: name, value: value)) }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
     /// A JSON object written by `JSONText`, for the answers served most often.
     static func json(object members: [String: ClaimValue], status: HTTPResponse.Status = .ok,
                      headers extra: [(HTTPField.Name, String)] = []) -> Response {

@@ -9,7 +9,7 @@ import Hummingbird
 /// (`GatehouseApp`, `ServerDependencies.live`) wires the Postgres stores in.
 public struct ServerDependencies: Sendable {
     public let settings: Settings
-    public let clock: any GatehouseCore.Clock
+    public let clock: any WallClock
     public let users: any UserStore
     public let clients: any ClientStore
     public let grants: any GrantStore
@@ -25,7 +25,7 @@ public struct ServerDependencies: Sendable {
     let loginCookie: LoginCookie
 
     /// - Parameter box: the server secret's box; the CSRF and sign-in cookie keys are derived from it.
-    public init(settings: Settings, clock: any GatehouseCore.Clock, users: any UserStore, clients: any ClientStore,
+    public init(settings: Settings, clock: any WallClock, users: any UserStore, clients: any ClientStore,
                 grants: any GrantStore, sessions: any SessionStore, consents: any ConsentStore,
                 throttle: any LoginThrottle, readiness: any ReadinessProbe, signer: IDTokenSigner,
                 pages: PageRenderer, box: SecretBox) {

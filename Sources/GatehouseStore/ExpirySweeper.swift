@@ -43,12 +43,12 @@ public struct ExpirySweeper: Sendable {
     static let lockKey: Int64 = 0x6761_7465_7377_6565
 
     let pool: WorkerPool
-    let clock: any GatehouseCore.Clock
+    let clock: any WallClock
     public let batchSize: Int
     public let pauseRatio: Double
 
     /// - Parameter pool: a pool of size 1, used only by the sweeper.
-    public init(pool: WorkerPool, clock: any GatehouseCore.Clock = SystemClock(), batchSize: Int = 1000,
+    public init(pool: WorkerPool, clock: any WallClock = SystemClock(), batchSize: Int = 1000,
                 pauseRatio: Double = 1) {
         self.pool = pool
         self.clock = clock

@@ -165,9 +165,9 @@ public struct PGGrantStore: GrantStore {
 
     /// The token endpoint's client authentication, on the grant's connection.
     static func authenticate(_ auth: ClientAuthentication, conn: PGConnection) throws -> Client {
-        let row = try conn.query("SELECT \(PGClientStore.columns), secret_digest FROM clients WHERE client_id = $1",
+        let row = try conn.query("SELECT \(PGRelyingPartyStore.columns), secret_digest FROM clients WHERE client_id = $1",
                                  auth.credentials.clientID).first
-        return try auth.verify(try row.map(PGClientStore.client(from:)),
+        return try auth.verify(try row.map(PGRelyingPartyStore.client(from:)),
                                storedDigest: try row?.decode([UInt8]?.self, column: "secret_digest"))
     }
 

@@ -6,9 +6,9 @@ import PGClient
 public struct PGUserStore: UserStore {
     let pool: WorkerPool
     let hasher: PasswordHasher
-    let clock: any GatehouseCore.Clock
+    let clock: any WallClock
 
-    public init(pool: WorkerPool, hasher: PasswordHasher = PasswordHasher(), clock: any GatehouseCore.Clock = SystemClock()) {
+    public init(pool: WorkerPool, hasher: PasswordHasher = PasswordHasher(), clock: any WallClock = SystemClock()) {
         self.pool = pool
         self.hasher = hasher
         self.clock = clock

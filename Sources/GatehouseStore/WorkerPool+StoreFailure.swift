@@ -5,6 +5,7 @@ extension WorkerPool {
     /// `withConnection`, with the driver's "unavailable" and "cannot store this"
     /// failures turned into Core's `StoreFailure`; any other error (a unique
     /// violation a store handles, an `OAuthError` from a decision) passes as is.
+    @discardableResult
     func storeConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         do {
             return try await withConnection(body)
@@ -14,6 +15,7 @@ extension WorkerPool {
     }
 
     /// `transaction`, with failures mapped as in `storeConnection`.
+    @discardableResult
     func storeTransaction<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         do {
             return try await transaction(body)

@@ -187,10 +187,9 @@ public final class PGConnection {
     /// sends COMMIT with its last, so a read-then-write transaction costs two
     /// round trips rather than four.
     public func transaction<T>(
-        isolation: PGIsolation = .readCommitted,
         _ body: (PGConnection) throws -> T
     ) throws -> T {
-        pendingBegin = isolation.beginStatement
+        pendingBegin = "BEGIN"
         do {
             let value = try body(self)
             if pendingBegin != nil {
@@ -299,18 +298,5 @@ public final class PGConnection {
         return String(cString: message)
             .split(whereSeparator: \.isNewline).first
             .map { $0.trimmingCharacters(in: .whitespaces) }
-    }
-}
-
-/// Transaction isolation levels.
-public enum PGIsolation: Sendable {
-    case readCommitted, repeatableRead, serializable
-
-    var beginStatement: String {
-        switch self {
-        case .readCommitted: "BEGIN"
-        case .repeatableRead: "BEGIN ISOLATION LEVEL REPEATABLE READ"
-        case .serializable: "BEGIN ISOLATION LEVEL SERIALIZABLE"
-        }
     }
 }

@@ -48,9 +48,6 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
     }
 
     public var isUniqueViolation: Bool { sqlState == .uniqueViolation }
-    public var isSerializationFailure: Bool {
-        sqlState == .serializationFailure || sqlState == .deadlockDetected
-    }
 
     public var description: String {
         switch kind {
@@ -81,13 +78,7 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public init(rawValue: String) { self.rawValue = rawValue }
 
     public static let uniqueViolation = SQLState(rawValue: "23505")
-    public static let foreignKeyViolation = SQLState(rawValue: "23503")
-    public static let checkViolation = SQLState(rawValue: "23514")
-    public static let serializationFailure = SQLState(rawValue: "40001")
-    public static let deadlockDetected = SQLState(rawValue: "40P01")
-    public static let adminShutdown = SQLState(rawValue: "57P01")
     public static let queryCanceled = SQLState(rawValue: "57014")
-    public static let undefinedTable = SQLState(rawValue: "42P01")
 
     /// Class 08 (connection exception) and the shutdown codes of class 57P.
     public var isConnectionClass: Bool {

@@ -106,11 +106,10 @@ public final class WorkerPool: Sendable {
     /// Runs `body` in a transaction on one connection; rolls back when it throws.
     @discardableResult
     public func transaction<T: Sendable>(
-        isolation: PGIsolation = .readCommitted,
         _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws -> T {
         try await withConnection { connection in
-            try connection.transaction(isolation: isolation, body)
+            try connection.transaction(body)
         }
     }
 

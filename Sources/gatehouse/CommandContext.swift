@@ -31,7 +31,7 @@ struct CommandContext {
     }
 
     var users: PGUserStore { PGUserStore(pool: pool) }
-    var clients: PGClientStore { PGClientStore(pool: pool) }
+    var clients: PGRelyingPartyStore { PGRelyingPartyStore(pool: pool) }
 }
 
 /// Writes a line to stderr (warnings that must not mix with parseable stdout).

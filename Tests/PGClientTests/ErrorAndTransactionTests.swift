@@ -21,21 +21,9 @@ struct ErrorAndTransactionTests {
             Issue.record("expected a unique violation")
         } catch let error as PGError {
             #expect(error.isUniqueViolation)
-            #expect(!error.isSerializationFailure)
             #expect(error.sqlState == .uniqueViolation)
             #expect(error.constraint == "items_pkey")
             #expect(!error.isUnavailable)
-        }
-    }
-
-    @Test("a serialization failure is recognisable")
-    func serializationFailure() throws {
-        let conn = try db.connect()
-        #expect {
-            try conn.executeScript("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'serialization_failure'; END $$")
-        } throws: { error in
-            guard let error = error as? PGError else { return false }
-            return error.isSerializationFailure && !error.isUniqueViolation && error.sqlState?.rawValue == "40001"
         }
     }
 

@@ -2,8 +2,9 @@ import Foundation
 import GatehouseCore
 import PGClient
 
-/// Clients in Postgres. Secrets are stored only as SHA-256 digests.
-public struct PGClientStore: ClientStore {
+/// Relying parties (OAuth clients) in Postgres. Secrets are stored only as
+/// SHA-256 digests. (Not "PGClientStore": that read as a store of the Postgres client.)
+public struct PGRelyingPartyStore: ClientStore {
     let pool: WorkerPool
 
     public init(pool: WorkerPool) {
@@ -76,18 +77,6 @@ public struct PGClientStore: ClientStore {
         case nil: throw StoreError.notFound("client '\(clientID)'")
         default: throw StoreError.invalid("client '\(clientID)' is public and has no secret")
         }
-    }
-
-    public func verifySecret(clientID: String, secret: String) async throws -> Bool {
-        let stored: [UInt8]? = try await pool.storeConnection { conn in
-            try conn.query("SELECT secret_digest FROM clients WHERE client_id = $1", clientID)
-                .first?.decode([UInt8]?.self, at: 0)
-        }
-        // Compare digests, not secrets, in constant time; a missing client
-        // still pays for the comparison.
-        let presented = SecretToken.digest(of: secret)
-        let expected = stored ?? [UInt8](repeating: 0, count: presented.count)
-        return SecretToken.constantTimeEquals(presented, expected) && stored != nil
     }
 
     static func client(from row: PGRow) throws -> Client {

@@ -2,17 +2,18 @@ import Foundation
 import Synchronization
 
 /// The source of "now" for everything that expires, so tests can move time.
-public protocol Clock: Sendable {
+/// (Not `Clock`: that name is the standard library's monotonic clock protocol.)
+public protocol WallClock: Sendable {
     var now: Date { get }
 }
 
-public struct SystemClock: Clock {
+public struct SystemClock: WallClock {
     public init() {}
     public var now: Date { Date() }
 }
 
 /// A clock that stands still until told to move. For tests.
-public final class FixedClock: Clock {
+public final class FixedClock: WallClock {
     private let current: Mutex<Date>
 
     public init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
