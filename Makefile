@@ -2,7 +2,7 @@
 SWIFT ?= swift
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-fast migrate db-stop bench bench-endpoints bench-sweep docker-build compose-up
+.PHONY: help build run test test-fast test-swift migrate db-stop bench bench-endpoints bench-sweep docker-build compose-up
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -25,7 +25,11 @@ test: ## Build and run every test against a throwaway Postgres
 	GATEHOUSE_BIN="$$($(SWIFT) build --show-bin-path)/gatehouse" \
 		scripts/with-test-postgres.sh $(SWIFT) test --skip-build
 
-test-fast: ## The loop between edits: every Swift test but the Python system checks (fuzz, outage, shutdown)
+test-fast: ## The loop between edits: every test that needs no Postgres (the protocol rules), after a build
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter GatehouseCoreTests
+
+test-swift: ## Every Swift test against a throwaway Postgres, without the Python system checks (fuzz, outage, shutdown)
 	@scripts/ensure-deps.sh
 	$(SWIFT) build --build-tests
 	GATEHOUSE_BIN="$$($(SWIFT) build --show-bin-path)/gatehouse" \
@@ -48,4 +52,4 @@ compose-up: ## Run Postgres, migrations and the server with Docker Compose (need
 	docker compose up --build
 
 db-stop: ## Stop the local Postgres that `make run` started
-	@scripts/pg-cluster.sh stop "$(CURDIR)/.data/postgres"
+	@scripts/dev-cluster.sh stop

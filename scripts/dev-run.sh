@@ -2,8 +2,10 @@
 # `make run` / `make migrate`: build, make sure there is a database, migrate,
 # and (for `serve`) create a demo user and client on first run, then serve.
 #
-# When DATABASE_URL is unset, a local cluster lives under .data/postgres and
-# is started on demand and left running for the next run (`make db-stop`).
+# When DATABASE_URL is unset, a local cluster (scripts/dev-cluster.sh: under
+# .data/postgres, or under /var/lib/gatehouse-dev when the postgres user
+# cannot enter the checkout) is started on demand and left running for the
+# next run (`make db-stop`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-serve}
@@ -16,15 +18,9 @@ local_cluster=false
 if [ -z "${DATABASE_URL:-}" ]; then
   local_cluster=true
   mkdir -p .data
-  if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$PWD/.data"; then
-    echo "error: the postgres user cannot reach $PWD/.data; clone somewhere it can read, or set DATABASE_URL" >&2
-    exit 1
-  fi
-  # Socket paths must stay short, so the socket lives in /tmp, named after this checkout.
-  sock="/tmp/gatehouse-$(id -u)-$(printf '%s' "$PWD" | cksum | cut -d' ' -f1)"
-  DATABASE_URL=$(scripts/pg-cluster.sh start "$PWD/.data/postgres" "$sock" 5432)
+  DATABASE_URL=$(scripts/dev-cluster.sh start)
   export DATABASE_URL
-  echo "database: $DATABASE_URL (local cluster in .data/postgres; stop it with make db-stop)"
+  echo "database: $DATABASE_URL (local cluster in $(scripts/dev-cluster.sh where); stop it with make db-stop)"
 fi
 
 "$bin" migrate
@@ -54,7 +50,15 @@ if $local_cluster && [ ! -f "$credentials" ]; then
     echo "$client" | sed 's/^/  /'
   } >"$credentials"
 fi
-if $local_cluster && [ -f "$credentials" ]; then cat "$credentials"; fi
+base="http://localhost:${PORT:-8000}"
+if $local_cluster && [ -f "$credentials" ]; then
+  cat "$credentials"
+  client_id=$(sed -n 's/^ *client_id: //p' "$credentials")
+  if [ -n "$client_id" ]; then
+    echo "Sign in as the demo user (the code then arrives at http://example.org/?code=...):"
+    echo "  $base/authorize?client_id=$client_id&redirect_uri=http%3A%2F%2Fexample.org%2F&response_type=code&scope=openid%20profile%20email&state=demo"
+  fi
+fi
 
-echo "serving on http://localhost:${PORT:-8000}"
+echo "serving on $base"
 exec "$bin" serve

@@ -16,11 +16,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=$(pg_bin_dir) || { echo "error: PostgreSQL server binaries not found (run scripts/ensure-deps.sh)" >&2; exit 1; }
 
 as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the postgres user may not be allowed into the caller's directory.
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 cmd=${1:?usage: pg-cluster.sh start|stop DATA_DIR ...}
-data=${2:?data directory}
+data=$(realpath -m "${2:?data directory}")  # absolute: the server runs from /
 
 case "$cmd" in
 start)
