@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Python checks the tests run need two packages from PyPI: joserfc (the
 # walk-through test verifies ID tokens with this independent JOSE library)
-# and hypothesis (scripts/fuzz_endpoints.py generates its requests with it).
+# and hypothesis (Tests/System/fuzz_endpoints.py generates its requests with it).
 # Install whichever is missing.
 set -euo pipefail
 command -v python3 >/dev/null 2>&1 || { echo "error: python3 is required by the tests" >&2; exit 1; }

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// The server as a whole under hostile input, a database outage and SIGTERM
-/// under load; each drives a real `gatehouse serve` from a script in `scripts/`.
+/// under load; each drives a real `gatehouse serve` from a script in `Tests/System/`.
 @Suite("hostile input and faults")
 struct HostileInputAndFaultTests {
     @Test("fuzzing every endpoint gives no 5xx, no crash, and errors in each endpoint's format")

@@ -1,7 +1,7 @@
 import Foundation
 import TestSupport
 
-/// Runs one of the checker scripts in `scripts/` against the built binary.
+/// Runs one of the checker scripts in `Tests/System/` against the built binary.
 /// They start `gatehouse serve` themselves and exit 0 only when every
 /// expectation held; their last line is a summary with the counts.
 enum PythonCheck {
@@ -21,7 +21,7 @@ enum PythonCheck {
                 continuation.resume(with: Result {
                     let process = Process()
                     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                    process.arguments = ["python3", Paths.root.appendingPathComponent("scripts/\(script)").path, binary.path]
+                    process.arguments = ["python3", Paths.root.appendingPathComponent("Tests/System/\(script)").path, binary.path]
                     var env = ProcessInfo.processInfo.environment
                     if let database { env["DATABASE_URL"] = database.conninfo }
                     env["GATEHOUSE_SQL_DIR"] = Paths.sqlDirectory

@@ -71,7 +71,7 @@ struct WalkthroughTests {
         await op.shutdown()
     }
 
-    /// Runs scripts/verify_id_token.py (joserfc). `make test` installs joserfc when it is missing.
+    /// Runs Tests/System/verify_id_token.py (joserfc). `make test` installs joserfc when it is missing.
     func verifyWithPython(jwks: String, idToken: String, issuer: String, audience: String, nonce: String, accessToken: String) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gh-jose-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -81,7 +81,7 @@ struct WalkthroughTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // --name=value: base64url values may start with "-", which would read as an option.
-        process.arguments = ["python3", Paths.root.appendingPathComponent("scripts/verify_id_token.py").path,
+        process.arguments = ["python3", Paths.root.appendingPathComponent("Tests/System/verify_id_token.py").path,
                              "--jwks=" + dir.appendingPathComponent("jwks.json").path,
                              "--token=" + dir.appendingPathComponent("token").path,
                              "--issuer=" + issuer, "--audience=" + audience, "--nonce=" + nonce, "--access-token=" + accessToken]

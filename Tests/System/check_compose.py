@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Static checks of docker-compose.yml and the Dockerfile.
 
-Usage: scripts/check-compose.py [--compose FILE] [--dockerfile FILE]
+Usage: Tests/System/check_compose.py [--compose FILE] [--dockerfile FILE]
 
 Paths default to the files at the root of the checkout (the parent of this
 script's directory), whatever the working directory. Needs PyYAML.
@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover - depends on the machine
     print("error: PyYAML is required (python3 -m pip install pyyaml)", file=sys.stderr)
     sys.exit(2)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 REQUIRED_SERVICES = ("postgres", "migrate", "gatehouse")
 # Variables with no default: every reference must be ${VAR:?message}.
 REQUIRED_VARIABLES = ("GATEHOUSE_SECRET_KEY", "POSTGRES_PASSWORD", "OIDC_ISSUER")

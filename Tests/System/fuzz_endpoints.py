@@ -91,7 +91,7 @@ SESSION_NAME, LOGIN_NAME = "gatehouse_session", "gatehouse_login"  # an http iss
 ORACLE_SAFE = re.compile(r"[A-Za-z0-9%&=+._~*-]*")
 
 env = dict(os.environ)
-env.setdefault("GATEHOUSE_SQL_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sql"))
+env.setdefault("GATEHOUSE_SQL_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sql"))
 
 
 def cli(*args, stdin=None):

@@ -36,7 +36,7 @@ import threading
 import time
 import urllib.parse
 
-import cookiejar  # scripts/cookiejar.py, beside this file
+import cookiejar  # Tests/System/cookiejar.py, beside this file
 
 BINARY = sys.argv[1]
 THREADS = int(os.environ.get("THREADS", "16"))
@@ -46,7 +46,7 @@ HOST = "127.0.0.1"
 REDIRECT = "http://127.0.0.1/cb"
 
 env = dict(os.environ)
-env.setdefault("GATEHOUSE_SQL_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sql"))
+env.setdefault("GATEHOUSE_SQL_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sql"))
 # One key for every round: the signing key the first server stores is sealed with it.
 SECRET_KEY = env.get("GATEHOUSE_SECRET_KEY") or secrets.token_urlsafe(48)
 log_file = tempfile.NamedTemporaryFile(prefix="gatehouse-shutdown-", suffix=".log", delete=False)

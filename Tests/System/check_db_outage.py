@@ -39,7 +39,7 @@ import threading
 import time
 import urllib.parse
 
-import cookiejar  # scripts/cookiejar.py, beside this file
+import cookiejar  # Tests/System/cookiejar.py, beside this file
 
 BINARY = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,7 +61,7 @@ log_file = tempfile.NamedTemporaryFile(prefix="gatehouse-outage-", suffix=".log"
 
 
 def pg(command):
-    args = [os.path.join(HERE, "pg-cluster.sh"), command, data_dir] + ([root, pg_port] if command == "start" else [])
+    args = [os.path.join(HERE, "..", "..", "scripts", "pg-cluster.sh"), command, data_dir] + ([root, pg_port] if command == "start" else [])
     done = subprocess.run(args, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     if done.returncode != 0:
         raise SystemExit(f"pg-cluster.sh {command} failed: {done.stderr.strip()}")
@@ -138,7 +138,7 @@ def main():
     global server, PORT
     database_url = pg("start")
     env = dict(os.environ, DATABASE_URL=database_url)
-    env.setdefault("GATEHOUSE_SQL_DIR", os.path.join(HERE, "..", "sql"))
+    env.setdefault("GATEHOUSE_SQL_DIR", os.path.join(HERE, "..", "..", "sql"))
 
     def cli(*args, stdin=None):
         done = subprocess.run([BINARY, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
