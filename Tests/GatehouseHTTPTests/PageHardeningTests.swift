@@ -22,26 +22,26 @@ struct PageHardeningTests {
 
     @Test("1. every echoed value (login_hint, next, username) is escaped per Unicode scalar, combining marks included")
     func echoedValuesEscaped() async throws {
-        let op = try await TestProvider.make()
-        let (client, _) = try await op.createClient()
-        try await op.app().test(.router) { http in
-            for value in Self.hostile {
-                let browser = Browser(http)
-                let hinted = try await browser.get(op.authorizeURI(client, extra: [("login_hint", value)]))
-                #expect(hinted.status == .ok)
-                #expect(!Self.reflectsRaw(value, in: hinted.body), "login_hint \(value.debugDescription)")
-                let next = "/authorize?client_id=\(client.clientID)&state=" + FormParameters.escape(value)
-                let login = try await browser.get("/login?next=" + FormParameters.escape(next))
-                #expect(!Self.reflectsRaw(value, in: login.body), "next \(value.debugDescription)")
-                let failed = try await browser.post("/login", form: [
-                    ("username", value), ("password", "wrong password"), ("csrf_token", try #require(login.field("csrf_token"))),
-                    ("next", next),
-                ])
-                #expect(failed.status == .unauthorized)
-                #expect(!Self.reflectsRaw(value, in: failed.body), "username \(value.debugDescription)")
+        try await TestProvider.with { op in
+            let (client, _) = try await op.createClient()
+            try await op.app().test(.router) { http in
+                for value in Self.hostile {
+                    let browser = Browser(http)
+                    let hinted = try await browser.get(op.authorizeURI(client, extra: [("login_hint", value)]))
+                    #expect(hinted.status == .ok)
+                    #expect(!Self.reflectsRaw(value, in: hinted.body), "login_hint \(value.debugDescription)")
+                    let next = "/authorize?client_id=\(client.clientID)&state=" + FormParameters.escape(value)
+                    let login = try await browser.get("/login?next=" + FormParameters.escape(next))
+                    #expect(!Self.reflectsRaw(value, in: login.body), "next \(value.debugDescription)")
+                    let failed = try await browser.post("/login", form: [
+                        ("username", value), ("password", "wrong password"), ("csrf_token", try #require(login.field("csrf_token"))),
+                        ("next", next),
+                    ])
+                    #expect(failed.status == .unauthorized)
+                    #expect(!Self.reflectsRaw(value, in: failed.body), "username \(value.debugDescription)")
+                }
             }
         }
-        await op.shutdown()
     }
 
     @Test("1. templates from OIDC_TEMPLATES_DIR are escaped per scalar too, even one that names the HTML content type")
@@ -53,134 +53,134 @@ struct PageHardeningTests {
             .write(to: dir.appendingPathComponent("login.mustache"), atomically: true, encoding: .utf8)
         try #"{{% CONTENT_TYPE: HTML}}<p title="{{message}}">{{title}}</p>"#
             .write(to: dir.appendingPathComponent("error.mustache"), atomically: true, encoding: .utf8)
-        let op = try await TestProvider.make { $0.templatesDirectory = dir.path }
-        let (client, _) = try await op.createClient()
-        try await op.app().test(.router) { http in
-            for value in Self.hostile {
-                let page = try await Browser(http).get(op.authorizeURI(client, extra: [("login_hint", value)]))
-                #expect(page.body.hasPrefix("<form>"))
-                #expect(!Self.reflectsRaw(value, in: page.body))
+        try await TestProvider.with({ $0.templatesDirectory = dir.path }) { op in
+            let (client, _) = try await op.createClient()
+            try await op.app().test(.router) { http in
+                for value in Self.hostile {
+                    let page = try await Browser(http).get(op.authorizeURI(client, extra: [("login_hint", value)]))
+                    #expect(page.body.hasPrefix("<form>"))
+                    #expect(!Self.reflectsRaw(value, in: page.body))
+                }
+                let error = try await Browser(http).get("/authorize?client_id=nope")
+                #expect(error.body.hasPrefix("<p title="))
             }
-            let error = try await Browser(http).get("/authorize?client_id=nope")
-            #expect(error.body.hasPrefix("<p title="))
         }
-        await op.shutdown()
     }
 
     @Test("2. the pages' CSP has no 'unsafe-inline': the stylesheet is a file with a year-long cache, linked by a content digest")
     func noInlineStyle() async throws {
-        let op = try await TestProvider.make()
-        let (client, _) = try await op.createClient()
-        try await op.app().test(.router) { http in
-            let page = try await Browser(http).get(op.authorizeURI(client))
-            let csp = try #require(page.headers[.contentSecurityPolicy])
-            #expect(!csp.contains("unsafe-inline"))
-            #expect(csp.contains("style-src 'self'"))
-            #expect(!page.body.contains("<style"))
-            #expect(!page.body.contains("style="))
-            let href = try #require(page.body.range(of: #"href="/static/gatehouse.css?v="#))
-            let link = String(page.body[page.body.index(href.lowerBound, offsetBy: 6)...].prefix { $0 != "\"" })
-            let css = try await Browser(http).get(link)
-            #expect(css.status == .ok)
-            #expect(css.headers[.contentType] == "text/css; charset=utf-8")
-            #expect(css.headers[.cacheControl]?.contains("max-age=31536000") == true)
-            #expect(css.body.contains("font-family"))
+        try await TestProvider.with { op in
+            let (client, _) = try await op.createClient()
+            try await op.app().test(.router) { http in
+                let page = try await Browser(http).get(op.authorizeURI(client))
+                let csp = try #require(page.headers[.contentSecurityPolicy])
+                #expect(!csp.contains("unsafe-inline"))
+                #expect(csp.contains("style-src 'self'"))
+                #expect(!page.body.contains("<style"))
+                #expect(!page.body.contains("style="))
+                let href = try #require(page.body.range(of: #"href="/static/gatehouse.css?v="#))
+                let link = String(page.body[page.body.index(href.lowerBound, offsetBy: 6)...].prefix { $0 != "\"" })
+                let css = try await Browser(http).get(link)
+                #expect(css.status == .ok)
+                #expect(css.headers[.contentType] == "text/css; charset=utf-8")
+                #expect(css.headers[.cacheControl]?.contains("max-age=31536000") == true)
+                #expect(css.body.contains("font-family"))
+            }
         }
-        await op.shutdown()
     }
 
     @Test("3. error pages do not echo the request: an unknown client_id is not repeated, the wording is fixed with a next step")
     func errorPagesDoNotEcho() async throws {
-        let op = try await TestProvider.make()
-        try await op.app().test(.router) { http in
-            let sentence = "Your account is suspended, call +1 555 0199 now"
-            let page = try await Browser(http).get("/authorize?" + FormParameters.encode([
-                ("client_id", sentence), ("redirect_uri", "https://evil.example/"), ("response_type", "code"),
-            ]))
-            #expect(page.status == .badRequest)
-            #expect(!page.body.contains("suspended"))
-            #expect(!page.body.contains("evil.example"))
-            #expect(page.body.contains("Go back to the application and try again."))
-            #expect(page.body.contains("Error: invalid_request"))
+        try await TestProvider.with { op in
+            try await op.app().test(.router) { http in
+                let sentence = "Your account is suspended, call +1 555 0199 now"
+                let page = try await Browser(http).get("/authorize?" + FormParameters.encode([
+                    ("client_id", sentence), ("redirect_uri", "https://evil.example/"), ("response_type", "code"),
+                ]))
+                #expect(page.status == .badRequest)
+                #expect(!page.body.contains("suspended"))
+                #expect(!page.body.contains("evil.example"))
+                #expect(page.body.contains("Go back to the application and try again."))
+                #expect(page.body.contains("Error: invalid_request"))
+            }
         }
-        await op.shutdown()
     }
 
     @Test("4. pages declare an icon that /favicon.ico serves, and name the provider from OIDC_SITE_NAME")
     func iconAndSiteName() async throws {
-        let op = try await TestProvider.make { $0.siteName = "Acme <Sign-in>" }
-        let (client, _) = try await op.createClient()
-        try await op.app().test(.router) { http in
-            let page = try await Browser(http).get(op.authorizeURI(client))
-            #expect(page.body.contains(#"<link rel="icon" href="/favicon.ico""#))
-            #expect(page.body.contains("Acme &lt;Sign-in&gt;"))
-            #expect(page.body.contains("<title>Sign in · Acme &lt;Sign-in&gt;</title>"))
-            let icon = try await Browser(http).get("/favicon.ico")
-            #expect(icon.status == .ok)
-            #expect(icon.headers[.contentType] == "image/x-icon")
+        try await TestProvider.with({ $0.siteName = "Acme <Sign-in>" }) { op in
+            let (client, _) = try await op.createClient()
+            try await op.app().test(.router) { http in
+                let page = try await Browser(http).get(op.authorizeURI(client))
+                #expect(page.body.contains(#"<link rel="icon" href="/favicon.ico""#))
+                #expect(page.body.contains("Acme &lt;Sign-in&gt;"))
+                #expect(page.body.contains("<title>Sign in · Acme &lt;Sign-in&gt;</title>"))
+                let icon = try await Browser(http).get("/favicon.ico")
+                #expect(icon.status == .ok)
+                #expect(icon.headers[.contentType] == "image/x-icon")
+            }
+            #expect(try Settings.load(from: [:]).siteName == "Gatehouse")
+            #expect(try Settings.load(from: ["OIDC_SITE_NAME": "Acme ID"]).siteName == "Acme ID")
         }
-        #expect(try Settings.load(from: [:]).siteName == "Gatehouse")
-        #expect(try Settings.load(from: ["OIDC_SITE_NAME": "Acme ID"]).siteName == "Acme ID")
-        await op.shutdown()
     }
 
     @Test("4. the consent page shows where the user will be sent, a 'Not you?' link that asks for a sign-in, and how to withdraw access")
     func consentPageTellsTheUser() async throws {
-        let op = try await TestProvider.make()
-        try await op.createUser()
-        let (client, _) = try await op.createClient()
-        try await op.app().test(.router) { http in
-            let browser = Browser(http)
-            let consent = try await op.submitLogin(browser, on: try await browser.get(
-                op.authorizeURI(client, redirectURI: "https://rp.example/cb")))
-            #expect(consent.body.contains("You will be sent to <strong>rp.example</strong>"))
-            #expect(consent.body.contains("Not you? Sign in as someone else"))
-            #expect(consent.body.contains("withdraw this access later"))
-            let start = try #require(consent.body.range(of: #"<a href=""#))
-            let link = HTML.unescape(String(consent.body[start.upperBound...].prefix { $0 != "\"" }))
-            #expect(FormParameters.ofQuery(link)["prompt"] == "login")
-            let again = try await browser.get(link)
-            #expect(again.body.contains(#"name="password""#))
+        try await TestProvider.with { op in
+            try await op.createUser()
+            let (client, _) = try await op.createClient()
+            try await op.app().test(.router) { http in
+                let browser = Browser(http)
+                let consent = try await op.submitLogin(browser, on: try await browser.get(
+                    op.authorizeURI(client, redirectURI: "https://rp.example/cb")))
+                #expect(consent.body.contains("You will be sent to <strong>rp.example</strong>"))
+                #expect(consent.body.contains("Not you? Sign in as someone else"))
+                #expect(consent.body.contains("withdraw this access later"))
+                let start = try #require(consent.body.range(of: #"<a href=""#))
+                let link = HTML.unescape(String(consent.body[start.upperBound...].prefix { $0 != "\"" }))
+                #expect(FormParameters.ofQuery(link)["prompt"] == "login")
+                let again = try await browser.get(link)
+                #expect(again.body.contains(#"name="password""#))
+            }
         }
-        await op.shutdown()
     }
 
     @Test("16. HEAD and OPTIONS on /token answer 405 with Allow: POST; every 4xx and 5xx, 404 and 413 included, carries nosniff")
     func methodsAndNosniff() async throws {
-        let op = try await TestProvider.make()
-        try await op.app().test(.router) { http in
-            for method: HTTPRequest.Method in [.head, .options, .get] {
-                let response = try await http.execute(uri: "/token", method: method)
-                #expect(response.status == .methodNotAllowed, "\(method)")
-                #expect(response.headers[.allow] == "POST")
-                #expect(response.headers[.xContentTypeOptions] == "nosniff")
-            }
-            let missing = try await http.execute(uri: "/no-such-page", method: .get)
-            #expect(missing.status == .notFound)
-            #expect(missing.headers[.xContentTypeOptions] == "nosniff")
-            var headers = HTTPFields()
-            headers[.contentType] = "application/x-www-form-urlencoded"
-            for path in ["/token", "/login"] {
-                let large = try await http.execute(uri: path, method: .post, headers: headers,
-                                                   body: ByteBuffer(string: "a=" + String(repeating: "x", count: 70_000)))
-                #expect(large.status == .contentTooLarge, "\(path)")
-                #expect(large.headers[.xContentTypeOptions] == "nosniff")
+        try await TestProvider.with { op in
+            try await op.app().test(.router) { http in
+                for method: HTTPRequest.Method in [.head, .options, .get] {
+                    let response = try await http.execute(uri: "/token", method: method)
+                    #expect(response.status == .methodNotAllowed, "\(method)")
+                    #expect(response.headers[.allow] == "POST")
+                    #expect(response.headers[.xContentTypeOptions] == "nosniff")
+                }
+                let missing = try await http.execute(uri: "/no-such-page", method: .get)
+                #expect(missing.status == .notFound)
+                #expect(missing.headers[.xContentTypeOptions] == "nosniff")
+                var headers = HTTPFields()
+                headers[.contentType] = "application/x-www-form-urlencoded"
+                for path in ["/token", "/login"] {
+                    let large = try await http.execute(uri: path, method: .post, headers: headers,
+                                                       body: ByteBuffer(string: "a=" + String(repeating: "x", count: 70_000)))
+                    #expect(large.status == .contentTooLarge, "\(path)")
+                    #expect(large.headers[.xContentTypeOptions] == "nosniff")
+                }
             }
         }
-        await op.shutdown()
     }
 
     @Test("16. with an https issuer every response carries HSTS; with http none does")
     func hsts() async throws {
         for (issuer, expected) in [("https://id.example.com", true), ("http://localhost:8000", false)] {
-            let op = try await TestProvider.make { $0.issuer = issuer }
-            try await op.app().test(.router) { http in
-                for path in ["/.well-known/openid-configuration", "/jwks", "/no-such-page", "/login", "/favicon.ico"] {
-                    let response = try await http.execute(uri: path, method: .get)
-                    #expect((response.headers[.strictTransportSecurity]?.contains("max-age=63072000") == true) == expected, "\(path)")
+            try await TestProvider.with({ $0.issuer = issuer }) { op in
+                try await op.app().test(.router) { http in
+                    for path in ["/.well-known/openid-configuration", "/jwks", "/no-such-page", "/login", "/favicon.ico"] {
+                        let response = try await http.execute(uri: path, method: .get)
+                        #expect((response.headers[.strictTransportSecurity]?.contains("max-age=63072000") == true) == expected, "\(path)")
+                    }
                 }
             }
-            await op.shutdown()
         }
     }
 }

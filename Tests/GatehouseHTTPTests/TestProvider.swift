@@ -35,6 +35,22 @@ struct TestProvider {
         return TestProvider(db: db, pool: pool, deps: deps, clock: clock, settings: settings)
     }
 
+    /// A provider for the length of `body`, shut down afterwards whether
+    /// `body` returns or throws, so no test can leak its pool.
+    @discardableResult
+    static func with<T>(_ configure: (inout Settings) -> Void = { _ in },
+                        _ body: (TestProvider) async throws -> T) async throws -> T {
+        let op = try await make(configure)
+        do {
+            let result = try await body(op)
+            await op.shutdown()
+            return result
+        } catch {
+            await op.shutdown()
+            throw error
+        }
+    }
+
     var router: Router<GatehouseRequestContext> { GatehouseServer.makeRouter(dependencies: deps) }
 
     func app() -> some ApplicationProtocol {

@@ -17,128 +17,129 @@ struct UserInfoEndpointTests {
 
     @Test("the token is accepted from the Authorization header, a form body and the access_token query parameter")
     func threeWays() async throws {
-        let op = try await TestProvider.make()
-        try await op.createUser()
-        try await op.app().test(.router) { http in
-            let browser = Browser(http)
-            let token = try await accessToken(op, browser, scope: "openid email")
-            browser.cookie = nil
-            let header = try await op.userInfo(browser, token: token)
-            #expect(header.status == .ok)
-            let query = try await browser.get("/userinfo/?access_token=\(token)")
-            #expect(query.status == .ok)
-            let form = try await browser.post("/userinfo", form: [("access_token", token)])
-            #expect(form.status == .ok)
-            #expect(header.body == query.body && query.body == form.body)
-            #expect(header.headers[.cacheControl] == "no-store")
-            let both = try await browser.get("/userinfo?access_token=\(token)", headers: [.authorization: "Bearer \(token)"])
-            #expect(both.status == .badRequest)
+        try await TestProvider.with { op in
+            try await op.createUser()
+            try await op.app().test(.router) { http in
+                let browser = Browser(http)
+                let token = try await accessToken(op, browser, scope: "openid email")
+                browser.cookie = nil
+                let header = try await op.userInfo(browser, token: token)
+                #expect(header.status == .ok)
+                let query = try await browser.get("/userinfo/?access_token=\(token)")
+                #expect(query.status == .ok)
+                let form = try await browser.post("/userinfo", form: [("access_token", token)])
+                #expect(form.status == .ok)
+                #expect(header.body == query.body && query.body == form.body)
+                #expect(header.headers[.cacheControl] == "no-store")
+                let both = try await browser.get("/userinfo?access_token=\(token)", headers: [.authorization: "Bearer \(token)"])
+                #expect(both.status == .badRequest)
+            }
         }
-        await op.shutdown()
     }
 
     @Test("claims follow the granted scopes")
     func claimsByScope() async throws {
-        let op = try await TestProvider.make()
-        let user = try await op.createUser()
-        try await op.app().test(.router) { http in
-            let browser = Browser(http)
-            func claims(_ scope: String) async throws -> [String: Any] {
-                let token = try await accessToken(op, browser, scope: scope)
-                let page = try await op.userInfo(browser, token: token)
-                return try #require(try JSONSerialization.jsonObject(with: Data(page.body.utf8)) as? [String: Any])
+        try await TestProvider.with { op in
+            let user = try await op.createUser()
+            try await op.app().test(.router) { http in
+                let browser = Browser(http)
+                func claims(_ scope: String) async throws -> [String: Any] {
+                    let token = try await accessToken(op, browser, scope: scope)
+                    let page = try await op.userInfo(browser, token: token)
+                    return try #require(try JSONSerialization.jsonObject(with: Data(page.body.utf8)) as? [String: Any])
+                }
+                let minimal = try await claims("openid")
+                #expect(Set(minimal.keys) == ["sub"])
+                #expect(minimal["sub"] as? String == user.subject.uuidString.lowercased())
+                let email = try await claims("openid email")
+                #expect(email["email"] as? String == "alice@example.com")
+                #expect(email["email_verified"] as? Bool == false)
+                #expect(email["name"] == nil)
+                let profile = try await claims("openid profile phone")
+                #expect(profile["name"] as? String == "Alice Liddell")
+                #expect(profile["given_name"] as? String == "Alice")
+                #expect(profile["preferred_username"] as? String == "alice")
+                #expect(profile["phone_number"] as? String == "+1 555 0100")
+                #expect(profile["email"] == nil)
             }
-            let minimal = try await claims("openid")
-            #expect(Set(minimal.keys) == ["sub"])
-            #expect(minimal["sub"] as? String == user.subject.uuidString.lowercased())
-            let email = try await claims("openid email")
-            #expect(email["email"] as? String == "alice@example.com")
-            #expect(email["email_verified"] as? Bool == false)
-            #expect(email["name"] == nil)
-            let profile = try await claims("openid profile phone")
-            #expect(profile["name"] as? String == "Alice Liddell")
-            #expect(profile["given_name"] as? String == "Alice")
-            #expect(profile["preferred_username"] as? String == "alice")
-            #expect(profile["phone_number"] as? String == "+1 555 0100")
-            #expect(profile["email"] == nil)
         }
-        await op.shutdown()
     }
 
     @Test("a token without the openid scope gets 403 insufficient_scope")
     func insufficientScope() async throws {
-        let op = try await TestProvider.make()
-        try await op.createUser()
-        try await op.app().test(.router) { http in
-            let browser = Browser(http)
-            let token = try await accessToken(op, browser, scope: "email")
-            let page = try await op.userInfo(browser, token: token)
-            #expect(page.status == .forbidden)
-            #expect(page.headers[.wwwAuthenticate]?.contains("error=\"insufficient_scope\"") == true)
+        try await TestProvider.with { op in
+            try await op.createUser()
+            try await op.app().test(.router) { http in
+                let browser = Browser(http)
+                let token = try await accessToken(op, browser, scope: "email")
+                let page = try await op.userInfo(browser, token: token)
+                #expect(page.status == .forbidden)
+                #expect(page.headers[.wwwAuthenticate]?.contains("error=\"insufficient_scope\"") == true)
+            }
         }
-        await op.shutdown()
     }
 
     @Test("a missing, unknown or expired token gets 401 with a Bearer invalid_token challenge")
     func invalidTokens() async throws {
-        let op = try await TestProvider.make { $0.tokenExpire = 60 }
-        try await op.createUser()
-        try await op.app().test(.router) { http in
-            let browser = Browser(http)
-            let token = try await accessToken(op, browser, scope: "openid")
-            browser.cookie = nil
-            for page in [try await browser.get("/userinfo"), try await op.userInfo(browser, token: "unknown-token")] {
-                #expect(page.status == .unauthorized)
-                #expect(page.headers[.wwwAuthenticate]?.hasPrefix("Bearer ") == true)
-                #expect(page.headers[.wwwAuthenticate]?.contains("error=\"invalid_token\"") == true)
-                #expect(page.headers[.wwwAuthenticate]?.contains("error_description=") == true)
-                #expect(page.body.contains("\"error\":\"invalid_token\""))
+        try await TestProvider.with({ $0.tokenExpire = 60 }) { op in
+            try await op.createUser()
+            try await op.app().test(.router) { http in
+                let browser = Browser(http)
+                let token = try await accessToken(op, browser, scope: "openid")
+                browser.cookie = nil
+                for page in [try await browser.get("/userinfo"), try await op.userInfo(browser, token: "unknown-token")] {
+                    #expect(page.status == .unauthorized)
+                    #expect(page.headers[.wwwAuthenticate]?.hasPrefix("Bearer ") == true)
+                    #expect(page.headers[.wwwAuthenticate]?.contains("error=\"invalid_token\"") == true)
+                    #expect(page.headers[.wwwAuthenticate]?.contains("error_description=") == true)
+                    #expect(page.body.contains("\"error\":\"invalid_token\""))
+                }
+                let checked50 = try await op.userInfo(browser, token: token).status
+                #expect(checked50 == .ok)
+                op.clock.advance(by: 61)
+                let expired = try await op.userInfo(browser, token: token)
+                #expect(expired.status == .unauthorized)
+                #expect(expired.headers[.wwwAuthenticate]?.contains("invalid_token") == true)
             }
-            let checked50 = try await op.userInfo(browser, token: token).status
-            #expect(checked50 == .ok)
-            op.clock.advance(by: 61)
-            let expired = try await op.userInfo(browser, token: token)
-            #expect(expired.status == .unauthorized)
-            #expect(expired.headers[.wwwAuthenticate]?.contains("invalid_token") == true)
         }
-        await op.shutdown()
     }
 
     @Test("CORS is allowed on userinfo, discovery and JWKS, and never on /authorize")
     func cors() async throws {
-        let op = try await TestProvider.make()
-        let (client, _) = try await op.createClient()
-        try await op.app().test(.router) { http in
-            let browser = Browser(http)
-            let checked51 = try await browser.get("/userinfo").headers[.accessControlAllowOrigin]
-            #expect(checked51 == "*")
-            let checked52 = try await browser.get("/.well-known/openid-configuration").headers[.accessControlAllowOrigin]
-            #expect(checked52 == "*")
-            let checked53 = try await browser.get("/jwks").headers[.accessControlAllowOrigin]
-            #expect(checked53 == "*")
-            let preflight = try await browser.send("/userinfo", method: .options, body: nil, headers: [:])
-            #expect(preflight.headers[.accessControlAllowHeaders]?.contains("Authorization") == true)
-            let checked54 = try await browser.get(op.authorizeURI(client)).headers[.accessControlAllowOrigin]
-            #expect(checked54 == nil)
+        try await TestProvider.with { op in
+            let (client, _) = try await op.createClient()
+            try await op.app().test(.router) { http in
+                let browser = Browser(http)
+                let checked51 = try await browser.get("/userinfo").headers[.accessControlAllowOrigin]
+                #expect(checked51 == "*")
+                let checked52 = try await browser.get("/.well-known/openid-configuration").headers[.accessControlAllowOrigin]
+                #expect(checked52 == "*")
+                let checked53 = try await browser.get("/jwks").headers[.accessControlAllowOrigin]
+                #expect(checked53 == "*")
+                let preflight = try await browser.send("/userinfo", method: .options, body: nil, headers: [:])
+                #expect(preflight.headers[.accessControlAllowHeaders]?.contains("Authorization") == true)
+                let checked54 = try await browser.get(op.authorizeURI(client)).headers[.accessControlAllowOrigin]
+                #expect(checked54 == nil)
+            }
         }
-        await op.shutdown()
     }
 
     @Test("a database outage answers 503 in JSON for APIs and as a page for browser routes, never a hang")
     func outage() async throws {
-        let op = try await TestProvider.make()
-        let (client, _) = try await op.createClient()
-        await op.pool.shutdown()  // every query now fails as unavailable
-        try await op.app().test(.router) { http in
-            let browser = Browser(http)
-            let api = try await op.userInfo(browser, token: "anything")
-            #expect(api.status == .serviceUnavailable)
-            #expect(api.body.contains("temporarily_unavailable"))
-            let token = try await op.tokenRequest(browser, [("grant_type", "client_credentials"), ("client_id", "x"), ("client_secret", "y")])
-            #expect(token.status == .serviceUnavailable)
-            let page = try await browser.get(op.authorizeURI(client))
-            #expect(page.status == .serviceUnavailable)
-            #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
+        try await TestProvider.with { op in
+            let (client, _) = try await op.createClient()
+            await op.pool.shutdown()  // every query now fails as unavailable
+            try await op.app().test(.router) { http in
+                let browser = Browser(http)
+                let api = try await op.userInfo(browser, token: "anything")
+                #expect(api.status == .serviceUnavailable)
+                #expect(api.body.contains("temporarily_unavailable"))
+                let token = try await op.tokenRequest(browser, [("grant_type", "client_credentials"), ("client_id", "x"), ("client_secret", "y")])
+                #expect(token.status == .serviceUnavailable)
+                let page = try await browser.get(op.authorizeURI(client))
+                #expect(page.status == .serviceUnavailable)
+                #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
+            }
         }
     }
 }

@@ -12,63 +12,63 @@ import Testing
 struct WalkthroughTests {
     @Test("sign in, consent, exchange the code, verify the id_token, call userinfo three ways, refresh, expire")
     func walkthrough() async throws {
-        let op = try await TestProvider.make { $0.tokenExpire = 3600 }
-        try await op.createUser()
-        let (client, secret) = try await op.createClient()
-        try await op.app().test(.live) { http in
-            let browser = Browser(http)
-            // 1. The browser signs in and consents, and lands on the client with code and state.
-            let login = try await browser.get(op.authorizeURI(client, extra: [("nonce", "walk-nonce")]))
-            #expect(login.status == .ok)
-            let consent = try await op.submitLogin(browser, on: login)
-            #expect(consent.body.contains("Demo RP"))
-            let landed = try await op.submitConsent(browser, on: consent)
-            let location = try #require(landed.location)
-            #expect(location.hasPrefix("http://example.org/?code="))
-            let query = FormParameters.ofQuery(location)
-            #expect(query["state"] == "123123")
-            let code = try #require(query["code"])
+        try await TestProvider.with({ $0.tokenExpire = 3600 }) { op in
+            try await op.createUser()
+            let (client, secret) = try await op.createClient()
+            try await op.app().test(.live) { http in
+                let browser = Browser(http)
+                // 1. The browser signs in and consents, and lands on the client with code and state.
+                let login = try await browser.get(op.authorizeURI(client, extra: [("nonce", "walk-nonce")]))
+                #expect(login.status == .ok)
+                let consent = try await op.submitLogin(browser, on: login)
+                #expect(consent.body.contains("Demo RP"))
+                let landed = try await op.submitConsent(browser, on: consent)
+                let location = try #require(landed.location)
+                #expect(location.hasPrefix("http://example.org/?code="))
+                let query = FormParameters.ofQuery(location)
+                #expect(query["state"] == "123123")
+                let code = try #require(query["code"])
 
-            // 2. The client trades the code (client_secret_post, as in the curl command).
-            let tokens = try await op.exchange(browser, code: code, client: client, secret: secret)
-            #expect(tokens.status == .ok)
-            #expect(tokens.json["token_type"] as? String == "bearer")
-            #expect(tokens.json["expires_in"] as? Int == 3600)
-            let access = try #require(tokens.json["access_token"] as? String)
-            let refresh = try #require(tokens.json["refresh_token"] as? String)
-            let idToken = try #require(tokens.json["id_token"] as? String)
+                // 2. The client trades the code (client_secret_post, as in the curl command).
+                let tokens = try await op.exchange(browser, code: code, client: client, secret: secret)
+                #expect(tokens.status == .ok)
+                #expect(tokens.json["token_type"] as? String == "bearer")
+                #expect(tokens.json["expires_in"] as? Int == 3600)
+                let access = try #require(tokens.json["access_token"] as? String)
+                let refresh = try #require(tokens.json["refresh_token"] as? String)
+                let idToken = try #require(tokens.json["id_token"] as? String)
 
-            // The id_token verifies against /jwks, with jwt-kit and with an independent implementation.
-            let jwks = try await browser.get("/jwks")
-            let claims = try await JWTKeyCollection().add(jwksJSON: jwks.body).verify(idToken, as: IDTokenClaims.self)
-            #expect(claims.nonce == "walk-nonce")
-            try verifyWithPython(jwks: jwks.body, idToken: idToken, issuer: op.settings.issuer, audience: client.clientID,
-                                 nonce: "walk-nonce", accessToken: access)
+                // The id_token verifies against /jwks, with jwt-kit and with an independent implementation.
+                let jwks = try await browser.get("/jwks")
+                let claims = try await JWTKeyCollection().add(jwksJSON: jwks.body).verify(idToken, as: IDTokenClaims.self)
+                #expect(claims.nonce == "walk-nonce")
+                try verifyWithPython(jwks: jwks.body, idToken: idToken, issuer: op.settings.issuer, audience: client.clientID,
+                                     nonce: "walk-nonce", accessToken: access)
 
-            // 3. userinfo answers the claims, whichever way the token comes.
-            browser.cookie = nil
-            let viaQuery = try await browser.get("/userinfo/?access_token=\(access)")
-            #expect(viaQuery.status == .ok)
-            #expect(viaQuery.body.contains("\"email\":\"alice@example.com\""))
-            let checked29 = try await op.userInfo(browser, token: access).body
-            #expect(checked29 == viaQuery.body)
-            let checked30 = try await browser.post("/userinfo", form: [("access_token", access)]).body
-            #expect(checked30 == viaQuery.body)
+                // 3. userinfo answers the claims, whichever way the token comes.
+                browser.cookie = nil
+                let viaQuery = try await browser.get("/userinfo/?access_token=\(access)")
+                #expect(viaQuery.status == .ok)
+                #expect(viaQuery.body.contains("\"email\":\"alice@example.com\""))
+                let checked29 = try await op.userInfo(browser, token: access).body
+                #expect(checked29 == viaQuery.body)
+                let checked30 = try await browser.post("/userinfo", form: [("access_token", access)]).body
+                #expect(checked30 == viaQuery.body)
 
-            // 4. A refresh gives a new access token; an expired access token gets 401.
-            let refreshed = try await op.tokenRequest(browser, [
-                ("grant_type", "refresh_token"), ("refresh_token", refresh),
-                ("client_id", client.clientID), ("client_secret", secret!),
-            ])
-            let newAccess = try #require(refreshed.json["access_token"] as? String)
-            #expect(newAccess != access)
-            op.clock.advance(by: 3601)
-            let checked31 = try await op.userInfo(browser, token: access).status
-            #expect(checked31 == .unauthorized)
-            let checked32 = try await op.userInfo(browser, token: newAccess).status
-            #expect(checked32 == .unauthorized)
+                // 4. A refresh gives a new access token; an expired access token gets 401.
+                let refreshed = try await op.tokenRequest(browser, [
+                    ("grant_type", "refresh_token"), ("refresh_token", refresh),
+                    ("client_id", client.clientID), ("client_secret", secret!),
+                ])
+                let newAccess = try #require(refreshed.json["access_token"] as? String)
+                #expect(newAccess != access)
+                op.clock.advance(by: 3601)
+                let checked31 = try await op.userInfo(browser, token: access).status
+                #expect(checked31 == .unauthorized)
+                let checked32 = try await op.userInfo(browser, token: newAccess).status
+                #expect(checked32 == .unauthorized)
+            }
         }
-        await op.shutdown()
     }
 
     /// Runs Tests/System/verify_id_token.py (joserfc). `make test` installs joserfc when it is missing.
