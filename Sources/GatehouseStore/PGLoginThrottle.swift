@@ -17,7 +17,9 @@ public struct PGLoginThrottle: LoginThrottle {
                 PGTextArray(keys), now
             ).first?.decode(Date?.self, at: 0)
         }
-        return until.map { max(1, Int(($0.timeIntervalSince(now)).rounded(.up))) }
+        // Postgres keeps microseconds, Date more: half a millisecond of slack
+        // keeps a 30 s wait from reading as 31.
+        return until.map { max(1, Int(($0.timeIntervalSince(now) - 0.0005).rounded(.up))) }
     }
 
     public func recordFailure(accountKey: String, addressKey: String, now: Date, delay: LoginDelay,

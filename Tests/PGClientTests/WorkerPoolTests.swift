@@ -84,14 +84,16 @@ struct WorkerPoolTests {
         let slow = Task { try await pool.withConnection { try $0.query("SELECT pg_sleep(3)") } }
         // Wait until the slow query holds the only worker: a fixed sleep lost
         // the race when every suite ran at once and SELECT 1 got there first.
+        // Under a loaded machine the slow task itself can take seconds to start.
         let observer = try db.connect()
-        for _ in 0..<200 {
-            let running = try observer.query(
+        var running = 0
+        for _ in 0..<3000 where running == 0 {
+            running = try observer.query(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(3)' AND state = 'active'"
             ).first!.decode(Int.self, at: 0)
-            if running > 0 { break }
-            try await Task.sleep(for: .milliseconds(10))
+            if running == 0 { try await Task.sleep(for: .milliseconds(10)) }
         }
+        try #require(running > 0, "the slow query never started")
         // Had it waited for the worker, SELECT 1 would have succeeded after the
         // slow query; a poolTimeout shows it gave up instead.
         await #expect {
