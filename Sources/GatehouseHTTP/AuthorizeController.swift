@@ -9,7 +9,7 @@ struct AuthorizeController {
     let deps: ServerDependencies
     var flow: AuthorizationFlow { AuthorizationFlow(deps: deps) }
 
-    func register(on router: Router<GatehouseRequestContext>) {
+    func register(on router: some RouterMethods<GatehouseRequestContext>) {
         router.get("/authorize") { request, context in try await authorize(request, context) }
         router.post("/authorize") { request, context in try await authorize(request, context) }
     }

@@ -9,7 +9,7 @@ struct ConsentController {
     let deps: ServerDependencies
     var flow: AuthorizationFlow { AuthorizationFlow(deps: deps) }
 
-    func register(on router: Router<GatehouseRequestContext>) {
+    func register(on router: some RouterMethods<GatehouseRequestContext>) {
         router.post("/consent") { request, context in try await submitConsent(request, context) }
     }
 

@@ -39,7 +39,7 @@ struct DiscoveryController {
         jwksJSON = ByteBuffer(string: deps.signer.jwksJSON)
     }
 
-    func register(on router: Router<GatehouseRequestContext>) {
+    func register(on router: some RouterMethods<GatehouseRequestContext>) {
         router.get("/.well-known/openid-configuration") { _, _ in document(discoveryJSON) }
         router.on("/.well-known/openid-configuration", method: .options) { _, _ in CORS.preflight(methods: "GET") }
         router.get("/jwks") { _, _ in document(jwksJSON, contentType: "application/jwk-set+json") }

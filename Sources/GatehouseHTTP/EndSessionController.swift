@@ -17,7 +17,7 @@ struct EndSessionController {
     /// The parameters the confirmation form carries to its POST.
     static let carried = ["post_logout_redirect_uri", "state", "client_id", "id_token_hint"]
 
-    func register(on router: Router<GatehouseRequestContext>) {
+    func register(on router: some RouterMethods<GatehouseRequestContext>) {
         router.get("/end-session") { request, context in try await endSession(request, context) }
         router.post("/end-session") { request, context in try await endSession(request, context) }
     }

@@ -7,7 +7,7 @@ import Hummingbird
 struct HealthController {
     let readiness: any ReadinessProbe
 
-    func register(on router: Router<GatehouseRequestContext>) {
+    func register(on router: some RouterMethods<GatehouseRequestContext>) {
         router.get("/healthz") { _, _ in Self.text("ok\n", .ok) }
         router.get("/readyz") { _, _ in
             switch await readiness.check() {

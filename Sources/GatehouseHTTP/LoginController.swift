@@ -13,7 +13,7 @@ struct LoginController {
     let deps: ServerDependencies
     var flow: AuthorizationFlow { AuthorizationFlow(deps: deps) }
 
-    func register(on router: Router<GatehouseRequestContext>) {
+    func register(on router: some RouterMethods<GatehouseRequestContext>) {
         router.get("/login") { request, context in try await showLogin(request, context) }
         router.post("/login") { request, context in try await submitLogin(request, context) }
     }

@@ -45,6 +45,12 @@ struct PageError: Sendable, Equatable {
         title: "Something went wrong", message: "The provider could not complete the request.",
         nextStep: goBack, code: "server_error", status: .internalServerError)
 
+    /// An OAuth error raised on a browser route: its code in small print, the words fixed.
+    static func oauth(_ error: OAuthError) -> PageError {
+        PageError(title: "This request could not be completed", message: "The provider refused the request.",
+                  nextStep: goBack, code: error.code, status: HTTPResponse.Status(code: error.status))
+    }
+
     static let logoutTargetNotRegistered = PageError(
         title: "Signed out", message: "You are signed out. The application's return address is not registered, so you stay here.",
         nextStep: "You can close this page.", code: "invalid_request", status: .badRequest)

@@ -35,7 +35,7 @@ enum StaticAssets {
     /// A 16×16 icon (a PNG inside an ICO container, which every browser reads).
     static let favicon: [UInt8] = Array(Data(base64Encoded: faviconBase64)!)
 
-    static func register(on router: Router<GatehouseRequestContext>) {
+    static func register(on router: some RouterMethods<GatehouseRequestContext>) {
         router.get(.init(stringLiteral: stylesheetPath)) { _, _ in
             asset(ByteBuffer(string: stylesheet), type: "text/css; charset=utf-8")
         }

@@ -7,7 +7,7 @@ import Hummingbird
 struct TokenController {
     let deps: ServerDependencies
 
-    func register(on router: Router<GatehouseRequestContext>) {
+    func register(on router: some RouterMethods<GatehouseRequestContext>) {
         router.post("/token") { request, context in try await token(request, context) }
         // HEAD and OPTIONS too: /token answers no CORS preflight (it is called
         // by servers, and by public clients through their own back end).

@@ -7,7 +7,7 @@ import Hummingbird
 struct UserInfoController {
     let deps: ServerDependencies
 
-    func register(on router: Router<GatehouseRequestContext>) {
+    func register(on router: some RouterMethods<GatehouseRequestContext>) {
         router.get("/userinfo") { request, context in try await userInfo(request, context) }
         router.post("/userinfo") { request, context in try await userInfo(request, context) }
         router.on("/userinfo", method: .options) { _, _ in CORS.preflight(methods: "GET, POST") }
