@@ -88,7 +88,7 @@ public struct AuthorizationRequest: Sendable, Equatable {
         guard responseType == "code" else {
             throw fail(.unsupportedResponseType("response_type '\(responseType)' is not supported; use 'code'"))
         }
-        guard client.responseTypes.contains("code"), client.grantTypes.contains("authorization_code") else {
+        guard client.responseTypes.contains("code"), client.grantTypes.contains(.authorizationCode) else {
             throw fail(.unauthorizedClient("this client may not use the authorization code flow"))
         }
         if let mode = p.value("response_mode"), mode != "query" {

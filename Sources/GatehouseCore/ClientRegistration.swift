@@ -26,7 +26,7 @@ public struct ClientRegistration: Sendable {
         self.redirectURIs = redirectURIs
     }
 
-    public static let supportedGrantTypes = ["authorization_code", "refresh_token", "client_credentials"]
+    public static let supportedGrantTypes = GrantType.allCases.map(\.rawValue)
     public static let supportedResponseTypes = ["code"]
     public static let defaultScopes = ["openid", "profile", "email", "phone", "address", "offline_access"]
 

@@ -67,7 +67,7 @@ public struct Settings: Sendable, Equatable {
     /// A separate port for `/metrics`, so it need not be public (`OIDC_METRICS_PORT`); nil serves it on `PORT`.
     public var metricsPort: Int?
     /// `text` or `json` (`LOG_FORMAT`).
-    public var logFormat: String
+    public var logFormat: LogFormat
     /// trace, debug, info, notice, warning, error or critical (`LOG_LEVEL`).
     public var logLevel: String
 
@@ -110,7 +110,7 @@ public struct Settings: Sendable, Equatable {
         siteName: "Gatehouse",
         passwordMinLength: 8,
         metricsPort: nil,
-        logFormat: "text",
+        logFormat: .text,
         logLevel: "info"
     )
 
@@ -161,7 +161,8 @@ public struct Settings: Sendable, Equatable {
         if reader.string("OIDC_METRICS_PORT") != nil {
             s.metricsPort = try reader.integer("OIDC_METRICS_PORT", default: 0, in: 1...65535)
         }
-        s.logFormat = try reader.choice("LOG_FORMAT", default: s.logFormat, among: ["text", "json"])
+        s.logFormat = LogFormat(rawValue: try reader.choice("LOG_FORMAT", default: s.logFormat.rawValue,
+                                                            among: LogFormat.allCases.map(\.rawValue))) ?? .text
         s.logLevel = try reader.choice("LOG_LEVEL", default: s.logLevel,
                                        among: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
         return s
@@ -267,4 +268,12 @@ private struct EnvironmentReader {
         }
         return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
+}
+
+/// How log lines are written (`LOG_FORMAT`).
+public enum LogFormat: String, Sendable, CaseIterable {
+    /// One human-readable line per event.
+    case text
+    /// One JSON object per line, for log collectors.
+    case json
 }

@@ -1,14 +1,20 @@
 import Foundation
 
+/// Where a signing key is in its life: published before use, signing, or
+/// published after use so what it signed still verifies.
+public enum SigningKeyState: String, Sendable, CaseIterable {
+    case next, active, retired
+}
+
 /// A stored signing key as the server loads it.
 public struct StoredSigningKey: Sendable {
     public let kid: String
     public let algorithm: String
-    public let state: String
+    public let state: SigningKeyState
     public let sealedPrivateKey: [UInt8]
     public let publicJWK: [String: String]
 
-    public init(kid: String, algorithm: String, state: String, sealedPrivateKey: [UInt8], publicJWK: [String: String]) {
+    public init(kid: String, algorithm: String, state: SigningKeyState, sealedPrivateKey: [UInt8], publicJWK: [String: String]) {
         self.kid = kid
         self.algorithm = algorithm
         self.state = state

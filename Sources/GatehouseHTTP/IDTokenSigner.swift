@@ -31,7 +31,7 @@ public struct IDTokenSigner: Sendable {
             let pem = try SigningKeyMaterial.unsealPEM(stored.sealedPrivateKey, with: box)
             let key = try Insecure.RSA.PrivateKey(pem: pem)
             await keys.add(rsa: key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: stored.kid))
-            if stored.state == "active" && active == nil { active = try RS256Signer(pem: pem, kid: stored.kid) }
+            if stored.state == .active && active == nil { active = try RS256Signer(pem: pem, kid: stored.kid) }
         }
         guard let active else { throw NoActiveKey() }
         self.keys = keys

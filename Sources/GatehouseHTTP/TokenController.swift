@@ -43,7 +43,7 @@ struct TokenController {
     func token(_ request: Request, _ context: GatehouseRequestContext) async throws -> Response {
         do {
             let (tokens, grantType) = try await grant(request, context)
-            ServerMetrics.tokenIssued(grantType: grantType)
+            ServerMetrics.tokenIssued(grantType: grantType.rawValue)
             return HTTPResponses.json(object: tokens.members, headers: HTTPResponses.noStore)
         } catch let error as OAuthError {
             var headers = HTTPResponses.noStore
@@ -54,7 +54,7 @@ struct TokenController {
         }
     }
 
-    private func grant(_ request: Request, _ context: GatehouseRequestContext) async throws -> (TokenResponse, String) {
+    private func grant(_ request: Request, _ context: GatehouseRequestContext) async throws -> (TokenResponse, GrantType) {
         var request = request
         guard request.isFormEncoded else {
             throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded")
@@ -67,15 +67,15 @@ struct TokenController {
             throw OAuthError.invalidRequest("send one Authorization header")
         }
         let credentials = try ClientCredentials.from(authorization: request.headers[.authorization], body: form)
-        guard let grantType = form.value("grant_type") else { throw OAuthError.invalidRequest("grant_type is missing") }
-        guard ClientRegistration.supportedGrantTypes.contains(grantType) else {
-            throw OAuthError.unsupportedGrantType("grant_type '\(grantType)' is not supported")
+        guard let name = form.value("grant_type") else { throw OAuthError.invalidRequest("grant_type is missing") }
+        guard let grantType = GrantType(rawValue: name) else {
+            throw OAuthError.unsupportedGrantType("grant_type '\(name)' is not supported")
         }
         // The store authenticates the client on the grant's own database round trip.
         let client = ClientAuthentication(credentials) { client in try GrantTypePolicy.check(grantType, for: client) }
         let policy = deps.tokenPolicy()
         switch grantType {
-        case "authorization_code":
+        case .authorizationCode:
             guard let code = form.value("code") else { throw OAuthError.invalidRequest("code is missing") }
             guard let redirectURI = form.value("redirect_uri") else { throw OAuthError.invalidRequest("redirect_uri is missing") }
             let verifier = form.value("code_verifier")
@@ -85,7 +85,7 @@ struct TokenController {
             let (authenticated, tokens) = try await deps.grants.redeem(
                 CodeRedemption(code: code, redirectURI: redirectURI, codeVerifier: verifier), client: client, policy: policy)
             return (try await response(tokens, client: authenticated, policy: policy), grantType)
-        case "refresh_token":
+        case .refreshToken:
             guard let refreshToken = form.value("refresh_token") else { throw OAuthError.invalidRequest("refresh_token is missing") }
             var scopes: Scopes?
             if let text = form.value("scope") {
@@ -95,7 +95,7 @@ struct TokenController {
             }
             let (authenticated, tokens) = try await deps.grants.refresh(refreshToken, client: client, scopes: scopes, policy: policy)
             return (try await response(tokens, client: authenticated, policy: policy), grantType)
-        default:  // client_credentials
+        case .clientCredentials:
             var requested: Scopes?
             if let text = form.value("scope") {
                 try Scopes.checkLength(text)

@@ -88,7 +88,7 @@ public struct PGRelyingPartyStore: ClientStore {
             redirectURIs: try row.decode(PGTextArray.self, column: "redirect_uris").elements,
             postLogoutRedirectURIs: try row.decode(PGTextArray.self, column: "post_logout_redirect_uris").elements,
             responseTypes: try row.decode(PGTextArray.self, column: "response_types").elements,
-            grantTypes: try row.decode(PGTextArray.self, column: "grant_types").elements,
+            grantTypes: try row.decode(PGTextArray.self, column: "grant_types").elements.compactMap(GrantType.init(rawValue:)),
             scopes: try row.decode(PGTextArray.self, column: "scopes").elements,
             requireConsent: try row.decode(column: "require_consent"),
             reuseConsent: try row.decode(column: "reuse_consent"),

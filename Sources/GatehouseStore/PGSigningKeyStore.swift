@@ -23,7 +23,8 @@ public struct PGSigningKeyStore: SigningKeyStore {
         StoredSigningKey(
             kid: try row.decode(column: "kid"),
             algorithm: try row.decode(column: "algorithm"),
-            state: try row.decode(column: "state"),
+            // The table's CHECK allows only the three states.
+            state: SigningKeyState(rawValue: try row.decode(column: "state")) ?? .retired,
             sealedPrivateKey: try row.decode(column: "private_key"),
             publicJWK: try row.decode(PGJSON.self, column: "public_jwk").decode([String: String].self)
         )

@@ -145,7 +145,7 @@ struct ClientJSON: Encodable {
         redirect_uris = c.redirectURIs
         post_logout_redirect_uris = c.postLogoutRedirectURIs
         response_types = c.responseTypes
-        grant_types = c.grantTypes
+        grant_types = c.grantTypes.map(\.rawValue)
         scope = c.scopes.joined(separator: " ")
         require_consent = c.requireConsent
         reuse_consent = c.reuseConsent

@@ -67,7 +67,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let keys = try await CommandContext.with { try await PGSigningKeyStore(pool: $0.pool).publishedKeys() }
             print(["KID", "ALG", "STATE"].joined(separator: "\t"))
-            for key in keys { print([key.kid, key.algorithm, key.state].joined(separator: "\t")) }
+            for key in keys { print([key.kid, key.algorithm, key.state.rawValue].joined(separator: "\t")) }
         }
     }
 

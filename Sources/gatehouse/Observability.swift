@@ -11,7 +11,7 @@ enum Observability {
     /// the registry `/metrics` renders.
     static func bootstrap(_ settings: Settings) -> PrometheusCollectorRegistry {
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
-        if settings.logFormat == "json" {
+        if settings.logFormat == .json {
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         } else {
             // The text handler stamps each line with local time. With TZ unset,

@@ -30,7 +30,7 @@ struct ClientStoreTests {
         let found = try #require(try await clients.find(clientID: client.clientID))
         #expect(found == client)
         #expect(found.redirectURIs == ["https://rp.example/cb", "http://localhost:3000/cb"])
-        #expect(found.grantTypes == ["authorization_code", "refresh_token"])
+        #expect(found.grantTypes == [.authorizationCode, .refreshToken])
         #expect(found.kind == .confidential)
         let checked1 = try await clients.find(clientID: "nope")
         #expect(checked1 == nil)

@@ -65,7 +65,7 @@ public enum AuthorizationCodeGrant {
         } catch {
             return .refuse(error)
         }
-        let refreshScopes = client.grantTypes.contains("refresh_token") ? code.scopes : nil
+        let refreshScopes = client.grantTypes.contains(.refreshToken) ? code.scopes : nil
         return .issue(TokenIssue(scopes: code.scopes, refreshScopes: refreshScopes, subject: code.subject,
                                  authTime: code.authTime, nonce: code.nonce))
     }

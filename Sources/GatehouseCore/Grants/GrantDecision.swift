@@ -32,12 +32,12 @@ public struct TokenIssue: Sendable, Equatable {
 
 /// Which grant types a client may use at `/token` (RFC 6749 §5.2 `unauthorized_client`).
 public enum GrantTypePolicy {
-    public static func check(_ grantType: String, for client: Client) throws(OAuthError) {
+    public static func check(_ grantType: GrantType, for client: Client) throws(OAuthError) {
         guard client.grantTypes.contains(grantType) else {
-            throw .unauthorizedClient("this client may not use \(grantType)")
+            throw .unauthorizedClient("this client may not use \(grantType.rawValue)")
         }
         // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
-        if grantType == "client_credentials" && client.kind != .confidential {
+        if grantType == .clientCredentials && client.kind != .confidential {
             throw .unauthorizedClient("public clients cannot use client_credentials")
         }
     }

@@ -19,7 +19,7 @@ struct AuthorizationCodeGrantTests {
         #expect(issue.refreshScopes == issue.scopes)
         #expect(issue.subject == F.subject)
         #expect(issue.nonce == "n-1")
-        let noRefresh = try #require(decide(F.code(), client: F.client(grantTypes: ["authorization_code"])).issued)
+        let noRefresh = try #require(decide(F.code(), client: F.client(grantTypes: [.authorizationCode])).issued)
         #expect(noRefresh.refreshScopes == nil)
     }
 

@@ -7,7 +7,7 @@ enum GrantFixtures {
     static let subject = UUID(uuidString: "6f1c1d1e-0000-4000-8000-000000000001")!
 
     static func client(id: Int64 = 7, kind: Client.Kind = .confidential,
-                       grantTypes: [String] = ["authorization_code", "refresh_token"],
+                       grantTypes: [GrantType] = [.authorizationCode, .refreshToken],
                        scopes: [String] = ["openid", "email", "api:read"]) -> Client {
         Client(id: id, clientID: "client-\(id)", name: "RP", kind: kind, redirectURIs: ["https://rp.example/cb"],
                postLogoutRedirectURIs: [], responseTypes: ["code"], grantTypes: grantTypes, scopes: scopes,
