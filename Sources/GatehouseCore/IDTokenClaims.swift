@@ -12,13 +12,13 @@ public struct IDTokenClaims: Codable, Sendable, Equatable {
     public var nonce: String?
     public var at_hash: String?
 
-    public init(issuer: String, subject: String, audience: String, issuedAt: Date, lifetime: Int,
+    public init(issuer: String, subject: String, audience: String, issuedAt: Date, lifetime: Duration,
                 authTime: Date?, nonce: String?, accessToken: String?) {
         iss = issuer
         sub = subject
         aud = audience
         iat = Int(issuedAt.timeIntervalSince1970)
-        exp = iat + lifetime
+        exp = iat + lifetime.wholeSeconds
         auth_time = authTime.map { Int($0.timeIntervalSince1970) }
         self.nonce = nonce
         at_hash = accessToken.map(Self.accessTokenHash)

@@ -15,7 +15,7 @@ public struct BrowserSession: Sendable {
 }
 
 public protocol SessionStore: Sendable {
-    func create(userID: Int64?, authTime: Date?, now: Date, lifetime: Int) async throws -> BrowserSession
+    func create(userID: Int64?, authTime: Date?, now: Date, lifetime: Duration) async throws -> BrowserSession
     func find(id: String, now: Date) async throws -> BrowserSession?
     func delete(id: String) async throws
 }

@@ -9,30 +9,30 @@ public struct Settings: Sendable, Equatable {
     public var databaseURL: String?
     public var issuer: String
     public var port: Int
-    /// Access-token lifetime in seconds (`OIDC_TOKEN_EXPIRE`).
-    public var tokenExpire: Int
-    /// Authorization-code lifetime in seconds (`OIDC_CODE_EXPIRE`).
-    public var codeExpire: Int
-    /// ID-token lifetime in seconds (`OIDC_IDTOKEN_EXPIRE`).
-    public var idTokenExpire: Int
-    /// Refresh-token lifetime in seconds (`OIDC_REFRESH_TOKEN_EXPIRE`).
-    public var refreshTokenExpire: Int
-    /// How many days a remembered consent lasts (`OIDC_SKIP_CONSENT_EXPIRE`).
-    public var skipConsentExpireDays: Int
+    /// Access-token lifetime (`OIDC_TOKEN_EXPIRE`, seconds).
+    public var tokenExpire: Duration
+    /// Authorization-code lifetime (`OIDC_CODE_EXPIRE`, seconds).
+    public var codeExpire: Duration
+    /// ID-token lifetime (`OIDC_IDTOKEN_EXPIRE`, seconds).
+    public var idTokenExpire: Duration
+    /// Refresh-token lifetime (`OIDC_REFRESH_TOKEN_EXPIRE`, seconds).
+    public var refreshTokenExpire: Duration
+    /// How long a remembered consent lasts (`OIDC_SKIP_CONSENT_EXPIRE`, days); zero remembers none.
+    public var skipConsentExpire: Duration
     /// A directory whose templates override the built-in pages.
     public var templatesDirectory: String?
     /// Database connections, hence worker threads.
     public var poolSize: Int
-    /// Seconds a request may wait for a database worker before a 503.
-    public var poolTimeout: Double
-    /// Seconds one database statement may run before Postgres cancels it and
+    /// How long a request may wait for a database worker before a 503 (`GATEHOUSE_DB_POOL_TIMEOUT`).
+    public var poolTimeout: Duration
+    /// How long one database statement may run before Postgres cancels it and
     /// the request gets a 503 (`GATEHOUSE_DB_STATEMENT_TIMEOUT`).
-    public var statementTimeout: Double
-    /// Seconds an HTTP connection may send nothing before it is closed
+    public var statementTimeout: Duration
+    /// How long an HTTP connection may send nothing before it is closed
     /// (`GATEHOUSE_IDLE_TIMEOUT`); also ends requests whose sender stalls.
-    public var idleTimeout: Double
-    /// Seconds between expiry sweeps; 0 disables them.
-    public var sweepInterval: Int
+    public var idleTimeout: Duration
+    /// Time between expiry sweeps (`OIDC_SWEEP_INTERVAL`, seconds); zero disables them.
+    public var sweepInterval: Duration
     /// Rows one sweep DELETE removes (`OIDC_SWEEP_BATCH_SIZE`); smaller batches
     /// disturb live traffic less and delete more slowly.
     public var sweepBatchSize: Int
@@ -48,15 +48,14 @@ public struct Settings: Sendable, Equatable {
     public var secretKey: String?
     /// Whether `code_challenge_method=plain` is accepted (`OIDC_PKCE_ALLOW_PLAIN`).
     public var allowPlainPKCE: Bool
-    /// Browser session lifetime in seconds (`OIDC_SESSION_EXPIRE`).
-    public var sessionExpire: Int
+    /// Browser session lifetime (`OIDC_SESSION_EXPIRE`, seconds).
+    public var sessionExpire: Duration
     /// Failed logins per username or address before a pause (`OIDC_LOGIN_MAX_FAILURES`).
     public var loginMaxFailures: Int
-    /// Seconds a throttled address waits, and an account's first wait (`OIDC_LOGIN_LOCKOUT`).
-    public var loginLockout: Int
-    /// The cap, in seconds, of an account's doubling wait after failed
-    /// sign-ins (`OIDC_LOGIN_DELAY_MAX`).
-    public var loginDelayMax: Int
+    /// How long a throttled address waits, and an account's first wait (`OIDC_LOGIN_LOCKOUT`, seconds).
+    public var loginLockout: Duration
+    /// The cap of an account's doubling wait after failed sign-ins (`OIDC_LOGIN_DELAY_MAX`, seconds).
+    public var loginDelayMax: Duration
     /// Proxies whose `X-Forwarded-For` is believed (`OIDC_TRUSTED_PROXIES`,
     /// comma-separated CIDRs); empty: the TCP peer is the client.
     public var trustedProxies: [IPNetwork]
@@ -86,26 +85,26 @@ public struct Settings: Sendable, Equatable {
         databaseURL: nil,
         issuer: "http://localhost:8000",
         port: 8000,
-        tokenExpire: 3600,
-        codeExpire: 600,
-        idTokenExpire: 600,
-        refreshTokenExpire: 30 * 24 * 3600,
-        skipConsentExpireDays: 90,
+        tokenExpire: .seconds(3600),
+        codeExpire: .seconds(600),
+        idTokenExpire: .seconds(600),
+        refreshTokenExpire: .days(30),
+        skipConsentExpire: .days(90),
         templatesDirectory: nil,
         poolSize: 0,
-        poolTimeout: 5,
-        statementTimeout: 10,
-        idleTimeout: 60,
-        sweepInterval: 300,
+        poolTimeout: .seconds(5),
+        statementTimeout: .seconds(10),
+        idleTimeout: .seconds(60),
+        sweepInterval: .seconds(300),
         sweepBatchSize: 1000,
         sweepPauseRatio: 1,
         sqlDirectory: "sql",
         secretKey: nil,
         allowPlainPKCE: false,
-        sessionExpire: 86_400,
+        sessionExpire: .days(1),
         loginMaxFailures: 5,
-        loginLockout: 60,
-        loginDelayMax: 3600,
+        loginLockout: .seconds(60),
+        loginDelayMax: .seconds(3600),
         trustedProxies: [],
         siteName: "Gatehouse",
         passwordMinLength: 8,
@@ -122,29 +121,31 @@ public struct Settings: Sendable, Equatable {
         s.databaseURL = reader.string("DATABASE_URL")
         s.port = try reader.integer("PORT", default: s.port, in: 1...65535)
         s.issuer = try reader.issuer("OIDC_ISSUER", default: "http://localhost:\(s.port)")
-        s.tokenExpire = try reader.integer("OIDC_TOKEN_EXPIRE", default: s.tokenExpire, in: 1...31_536_000)
-        s.codeExpire = try reader.integer("OIDC_CODE_EXPIRE", default: s.codeExpire, in: 1...3600)
-        s.idTokenExpire = try reader.integer("OIDC_IDTOKEN_EXPIRE", default: s.idTokenExpire, in: 1...31_536_000)
-        s.refreshTokenExpire = try reader.integer("OIDC_REFRESH_TOKEN_EXPIRE", default: s.refreshTokenExpire, in: 1...315_360_000)
-        s.skipConsentExpireDays = try reader.integer("OIDC_SKIP_CONSENT_EXPIRE", default: s.skipConsentExpireDays, in: 0...3650)
+        s.tokenExpire = try reader.duration("OIDC_TOKEN_EXPIRE", default: s.tokenExpire, in: 1...31_536_000)
+        s.codeExpire = try reader.duration("OIDC_CODE_EXPIRE", default: s.codeExpire, in: 1...3600)
+        s.idTokenExpire = try reader.duration("OIDC_IDTOKEN_EXPIRE", default: s.idTokenExpire, in: 1...31_536_000)
+        s.refreshTokenExpire = try reader.duration("OIDC_REFRESH_TOKEN_EXPIRE", default: s.refreshTokenExpire, in: 1...315_360_000)
+        s.skipConsentExpire = .days(try reader.integer("OIDC_SKIP_CONSENT_EXPIRE", default: s.skipConsentExpire.wholeSeconds / 86_400,
+                                                       in: 0...3650))
         s.templatesDirectory = reader.string("OIDC_TEMPLATES_DIR")
         s.poolSize = try reader.integer("GATEHOUSE_DB_POOL_SIZE", default: s.poolSize, in: 0...256)
         s.poolTimeout = try reader.seconds("GATEHOUSE_DB_POOL_TIMEOUT", default: s.poolTimeout)
         s.statementTimeout = try reader.seconds("GATEHOUSE_DB_STATEMENT_TIMEOUT", default: s.statementTimeout)
         s.idleTimeout = try reader.seconds("GATEHOUSE_IDLE_TIMEOUT", default: s.idleTimeout)
-        s.sweepInterval = try reader.integer("OIDC_SWEEP_INTERVAL", default: s.sweepInterval, in: 0...86_400)
+        s.sweepInterval = try reader.duration("OIDC_SWEEP_INTERVAL", default: s.sweepInterval, in: 0...86_400)
         s.sweepBatchSize = try reader.integer("OIDC_SWEEP_BATCH_SIZE", default: s.sweepBatchSize, in: 1...1_000_000)
         s.sweepPauseRatio = try reader.number("OIDC_SWEEP_PAUSE_RATIO", default: s.sweepPauseRatio,
                                           in: Settings.sweepPauseRatioRange)
         s.sqlDirectory = reader.string("GATEHOUSE_SQL_DIR") ?? s.sqlDirectory
         s.secretKey = try reader.secretKey()
         s.allowPlainPKCE = try reader.boolean("OIDC_PKCE_ALLOW_PLAIN", default: s.allowPlainPKCE)
-        s.sessionExpire = try reader.integer("OIDC_SESSION_EXPIRE", default: s.sessionExpire, in: 60...31_536_000)
+        s.sessionExpire = try reader.duration("OIDC_SESSION_EXPIRE", default: s.sessionExpire, in: 60...31_536_000)
         s.loginMaxFailures = try reader.integer("OIDC_LOGIN_MAX_FAILURES", default: s.loginMaxFailures, in: 1...1000)
-        s.loginLockout = try reader.integer("OIDC_LOGIN_LOCKOUT", default: s.loginLockout, in: 1...86_400)
-        s.loginDelayMax = try reader.integer("OIDC_LOGIN_DELAY_MAX", default: s.loginDelayMax, in: 1...86_400)
+        s.loginLockout = try reader.duration("OIDC_LOGIN_LOCKOUT", default: s.loginLockout, in: 1...86_400)
+        s.loginDelayMax = try reader.duration("OIDC_LOGIN_DELAY_MAX", default: s.loginDelayMax, in: 1...86_400)
         if s.loginDelayMax < s.loginLockout {
-            throw Invalid(variable: "OIDC_LOGIN_DELAY_MAX", reason: "must be at least OIDC_LOGIN_LOCKOUT (\(s.loginLockout)), got \(s.loginDelayMax)")
+            throw Invalid(variable: "OIDC_LOGIN_DELAY_MAX",
+                          reason: "must be at least OIDC_LOGIN_LOCKOUT (\(s.loginLockout.wholeSeconds)), got \(s.loginDelayMax.wholeSeconds)")
         }
         if let proxies = reader.string("OIDC_TRUSTED_PROXIES") {
             switch ClientAddress.parseNetworks(proxies) {
@@ -170,7 +171,7 @@ public struct Settings: Sendable, Equatable {
 
     /// The per-account delay after failed sign-ins.
     public var loginDelay: LoginDelay {
-        LoginDelay(freeFailures: loginMaxFailures, baseDelay: loginLockout, maximumDelay: loginDelayMax)
+        LoginDelay(freeFailures: loginMaxFailures, baseDelay: loginLockout.wholeSeconds, maximumDelay: loginDelayMax.wholeSeconds)
     }
 
     /// Whether the issuer is served over https; decides the Secure cookie flag
@@ -240,12 +241,18 @@ private struct EnvironmentReader {
         }
     }
 
-    func seconds(_ name: String, default value: Double) throws -> Double {
+    /// A number of seconds, fractions allowed, above 0 and at most 600.
+    func seconds(_ name: String, default value: Duration) throws -> Duration {
         guard let text = string(name) else { return value }
         guard let number = Double(text), number > 0, number <= 600 else {
             throw Settings.Invalid(variable: name, reason: "must be a number of seconds between 0 and 600, got '\(text)'")
         }
-        return number
+        return .seconds(number)
+    }
+
+    /// A whole number of seconds in `range`.
+    func duration(_ name: String, default value: Duration, in range: ClosedRange<Int>) throws -> Duration {
+        .seconds(try integer(name, default: value.wholeSeconds, in: range))
     }
 
     func number(_ name: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {

@@ -40,9 +40,9 @@ struct ConsentController {
             guard form["deny"] != nil else { return deps.pages.error(.chooseAllowOrDeny) }
             return flow.redirectError(.accessDenied("the user denied the request"), authorization)
         }
-        if client.reuseConsent && deps.settings.skipConsentExpireDays > 0 {
+        if client.reuseConsent && deps.settings.skipConsentExpire > .zero {
             try await deps.consents.save(userID: user.id, clientID: client.id, scopes: authorization.scopes, now: now,
-                                         lifetimeDays: deps.settings.skipConsentExpireDays)
+                                         lifetime: deps.settings.skipConsentExpire)
         }
         // Allowed on the page: offline_access included (OIDC Core §11).
         return try await flow.issueCode(authorization, client: client, user: user, authTime: session.authTime ?? now)

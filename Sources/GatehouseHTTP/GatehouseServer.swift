@@ -16,7 +16,7 @@ public enum GatehouseServer {
     ) -> some ApplicationProtocol {
         Application(
             router: makeRouter(dependencies: dependencies, metrics: metrics),
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(dependencies.settings.idleTimeout * 1e9)))),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(dependencies.settings.idleTimeout.timeInterval * 1e9)))),
             configuration: .init(address: .hostname(host, port: dependencies.settings.port), serverName: "Gatehouse"),
             services: services,
             logger: logger

@@ -54,7 +54,7 @@ struct LoginController {
             ServerMetrics.loginFailed()
             try await deps.throttle.recordFailure(
                 accountKey: accountKey, addressKey: addressKey, now: now, delay: deps.settings.loginDelay,
-                address: AddressThrottle(maxFailures: deps.settings.loginMaxFailures, lockout: deps.settings.loginLockout))
+                address: AddressThrottle(maxFailures: deps.settings.loginMaxFailures, lockout: deps.settings.loginLockout.wholeSeconds))
             if let addressWait {
                 return again("Too many failed attempts from your network. Try again in \(addressWait) seconds.",
                              status: .tooManyRequests, headers: [(.retryAfter, String(addressWait))])
@@ -67,7 +67,7 @@ struct LoginController {
         if let old = deps.sessionID(request) { try await deps.sessions.delete(id: old) }
         let session = try await deps.sessions.create(userID: user.id, authTime: now, now: now,
                                                      lifetime: deps.settings.sessionExpire)
-        let cookies = [SessionCookie.set(session.id, maxAge: deps.settings.sessionExpire, secure: deps.settings.issuerIsHTTPS),
+        let cookies = [SessionCookie.set(session.id, maxAge: deps.settings.sessionExpire.wholeSeconds, secure: deps.settings.issuerIsHTTPS),
                        deps.loginCookie.clear()]
         if next.isEmpty {
             return deps.pages.message("Signed in", "You are signed in as \(user.username).", headers: cookies)

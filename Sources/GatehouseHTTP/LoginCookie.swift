@@ -13,7 +13,7 @@ import Hummingbird
 /// and a flood of them cannot fill the sessions table.
 struct LoginCookie {
     static let baseName = "gatehouse_login"
-    static let lifetime = 3600
+    static let lifetime: Duration = .seconds(3600)
 
     let key: SymmetricKey
     let secure: Bool
@@ -23,7 +23,7 @@ struct LoginCookie {
     /// A new cookie value that expires `lifetime` seconds after `now`.
     func issue(now: Date) -> String {
         let nonce = SecretToken.generate(byteCount: 16)
-        let payload = nonce + "." + String(Int(now.timeIntervalSince1970) + Self.lifetime)
+        let payload = nonce + "." + String(Int(now.timeIntervalSince1970) + Self.lifetime.wholeSeconds)
         return payload + "." + mac(payload)
     }
 
@@ -49,7 +49,7 @@ struct LoginCookie {
     func read(_ request: Request) -> String? { BrowserCookie.single(name, in: request) }
 
     func set(_ value: String) -> (HTTPField.Name, String) {
-        BrowserCookie.set(name, value, maxAge: Self.lifetime, secure: secure)
+        BrowserCookie.set(name, value, maxAge: Self.lifetime.wholeSeconds, secure: secure)
     }
 
     func clear() -> (HTTPField.Name, String) { BrowserCookie.set(name, "", maxAge: 0, secure: secure) }

@@ -19,8 +19,8 @@ public struct PGConsentStore: ConsentStore {
         }
     }
 
-    public func save(userID: Int64, clientID: Int64, scopes: Scopes, now: Date, lifetimeDays: Int) async throws {
-        let expires = now.addingTimeInterval(TimeInterval(lifetimeDays) * 86_400)
+    public func save(userID: Int64, clientID: Int64, scopes: Scopes, now: Date, lifetime: Duration) async throws {
+        let expires = now.addingTimeInterval(lifetime.timeInterval)
         // An upsert: concurrent consents for the same pair leave one row.
         try await pool.storeConnection { conn in
             try conn.query("""

@@ -11,10 +11,10 @@ public struct PGGrantStore: GrantStore {
     }
 
     public func issueCode(for request: AuthorizationRequest, client: Client, userID: Int64, authTime: Date,
-                          now: Date, lifetime: Int) async throws -> String {
+                          now: Date, lifetime: Duration) async throws -> String {
         let code = SecretToken.generate()
         let digest = SecretToken.digest(of: code)
-        let expires = now.addingTimeInterval(TimeInterval(lifetime))
+        let expires = now.addingTimeInterval(lifetime.timeInterval)
         let scopes = PGTextArray(request.scopes.values)
         // One statement, so the grant and its code appear together or not at all.
         try await pool.storeConnection { conn in
@@ -134,7 +134,7 @@ public struct PGGrantStore: GrantStore {
             let tokens = try insertTokens(grantID: grantID, scopes: issue.scopes, refreshScopes: issue.refreshScopes,
                                           consuming: consumed, policy: policy, conn: conn)
             return .issued(client, IssuedTokens(
-                accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime,
+                accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime.wholeSeconds,
                 scopes: issue.scopes, subject: issue.subject, authTime: issue.authTime, nonce: issue.nonce
             ))
         }
@@ -143,7 +143,7 @@ public struct PGGrantStore: GrantStore {
     public func issueClientCredentials(client auth: ClientAuthentication, scopes: @escaping @Sendable (Client) throws -> Scopes,
                                        policy: TokenPolicy) async throws -> (Client, IssuedTokens) {
         let token = SecretToken.generate()
-        let expires = policy.now.addingTimeInterval(TimeInterval(policy.accessTokenLifetime))
+        let expires = policy.now.addingTimeInterval(policy.accessTokenLifetime.timeInterval)
         // One transaction for the client lookup and the insert, in two round
         // trips: BEGIN goes with the lookup, COMMIT with the insert.
         let (client, granted) = try await pool.storeTransaction { conn in
@@ -159,7 +159,7 @@ public struct PGGrantStore: GrantStore {
                 """, [client.id, PGTextArray(granted.values), policy.now, expires, SecretToken.digest(of: token)])
             return (client, granted)
         }
-        return (client, IssuedTokens(accessToken: token, refreshToken: nil, expiresIn: policy.accessTokenLifetime,
+        return (client, IssuedTokens(accessToken: token, refreshToken: nil, expiresIn: policy.accessTokenLifetime.wholeSeconds,
                                      scopes: granted, subject: nil, authTime: nil, nonce: nil))
     }
 
@@ -220,9 +220,9 @@ public struct PGGrantStore: GrantStore {
     static func insertTokens(grantID: Int64, scopes: Scopes, refreshScopes: Scopes?, consuming consumed: Consumed,
                              policy: TokenPolicy, conn: PGConnection) throws -> (access: String, refresh: String?) {
         let access = SecretToken.generate()
-        let accessExpires = policy.now.addingTimeInterval(TimeInterval(policy.accessTokenLifetime))
+        let accessExpires = policy.now.addingTimeInterval(policy.accessTokenLifetime.timeInterval)
         let refresh = refreshScopes.map { _ in SecretToken.generate() }
-        let refreshExpires = refresh.map { _ in policy.now.addingTimeInterval(TimeInterval(policy.refreshTokenLifetime)) }
+        let refreshExpires = refresh.map { _ in policy.now.addingTimeInterval(policy.refreshTokenLifetime.timeInterval) }
         try conn.queryThenCommit("""
             WITH consumed AS (\(consumed.statement)),
             access AS (

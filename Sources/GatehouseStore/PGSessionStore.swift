@@ -10,9 +10,9 @@ public struct PGSessionStore: SessionStore {
         self.pool = pool
     }
 
-    public func create(userID: Int64?, authTime: Date?, now: Date, lifetime: Int) async throws -> BrowserSession {
+    public func create(userID: Int64?, authTime: Date?, now: Date, lifetime: Duration) async throws -> BrowserSession {
         let id = SecretToken.generate()
-        let expires = now.addingTimeInterval(TimeInterval(lifetime))
+        let expires = now.addingTimeInterval(lifetime.timeInterval)
         try await pool.storeConnection { conn in
             try conn.query("""
                 INSERT INTO sessions (id_digest, user_id, auth_time, created_at, last_seen_at, expires_at)

@@ -16,7 +16,7 @@ struct CommandContext {
         logger.logLevel = .critical  // the CLI reports failures itself, in one line
         let pool = WorkerPool(
             configuration: .init(conninfo: settings.databaseURL, size: poolSize,
-                                 acquireTimeout: .seconds(settings.poolTimeout)),
+                                 acquireTimeout: settings.poolTimeout),
             logger: logger
         )
         do {

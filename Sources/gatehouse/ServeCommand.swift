@@ -25,8 +25,8 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(
                 conninfo: settings.databaseURL,
                 size: settings.poolSize > 0 ? settings.poolSize : WorkerPool.Configuration.defaultSize,
-                acquireTimeout: .seconds(settings.poolTimeout),
-                statementTimeout: .seconds(settings.statementTimeout)
+                acquireTimeout: settings.poolTimeout,
+                statementTimeout: settings.statementTimeout
             ),
             logger: logger
         )
@@ -38,11 +38,11 @@ struct ServeCommand: AsyncParsableCommand {
         try await pool.connectAll()
         let dependencies = try await ServerDependencies.live(settings: settings, pool: pool)
         var services: [any Service] = []
-        if settings.sweepInterval > 0 {
+        if settings.sweepInterval > .zero {
             services.append(ExpirySweepService(
                 sweeper: ExpirySweeper(pool: sweepPool, batchSize: settings.sweepBatchSize,
                                        pauseRatio: settings.sweepPauseRatio),
-                interval: .seconds(settings.sweepInterval),
+                interval: settings.sweepInterval,
                 logger: Logger(label: "gatehouse.sweep")
             ))
         }
@@ -60,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         logger.info("serving", metadata: [
             "issuer": "\(settings.issuer)", "port": "\(settings.port)", "pool": "\(pool.configuration.size)",
-            "sweep_interval": "\(settings.sweepInterval)",
+            "sweep_interval": "\(settings.sweepInterval.wholeSeconds)",
             "metrics_port": "\(settings.metricsPort.map(String.init) ?? "same")",
         ])
         try await app.runService()

@@ -81,7 +81,7 @@ struct HardeningRuleTests {
 
     @Test("6. OIDC_LOGIN_DELAY_MAX must be at least OIDC_LOGIN_LOCKOUT")
     func delaySetting() throws {
-        #expect(try Settings.load(from: ["OIDC_LOGIN_DELAY_MAX": "900"]).loginDelayMax == 900)
+        #expect(try Settings.load(from: ["OIDC_LOGIN_DELAY_MAX": "900"]).loginDelayMax == .seconds(900))
         #expect(throws: Settings.Invalid.self) {
             try Settings.load(from: ["OIDC_LOGIN_DELAY_MAX": "30", "OIDC_LOGIN_LOCKOUT": "60"])
         }

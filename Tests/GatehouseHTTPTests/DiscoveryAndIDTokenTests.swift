@@ -33,7 +33,7 @@ struct DiscoveryAndIDTokenTests {
 
     @Test("the ID token is RS256-signed with the key /jwks publishes, and carries the required claims")
     func idToken() async throws {
-        try await TestProvider.with({ $0.idTokenExpire = 300 }) { op in
+        try await TestProvider.with({ $0.idTokenExpire = .seconds(300) }) { op in
             let user = try await op.createUser()
             let (client, secret) = try await op.createClient()
             try await op.app().test(.router) { http in

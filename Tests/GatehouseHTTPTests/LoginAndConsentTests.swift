@@ -119,7 +119,7 @@ struct LoginAndConsentTests {
 
     @Test("failed logins are rate limited per username with 429 and Retry-After")
     func throttled() async throws {
-        try await TestProvider.with({ $0.loginMaxFailures = 3; $0.loginLockout = 30 }) { op in
+        try await TestProvider.with({ $0.loginMaxFailures = 3; $0.loginLockout = .seconds(30) }) { op in
             try await op.createUser()
             let (client, _) = try await op.createClient()
             try await op.app().test(.router) { http in
@@ -173,7 +173,7 @@ struct LoginAndConsentTests {
 
     @Test("a remembered consent skips the page until it expires; prompt=consent asks again")
     func rememberedConsent() async throws {
-        try await TestProvider.with({ $0.skipConsentExpireDays = 2 }) { op in
+        try await TestProvider.with({ $0.skipConsentExpire = .days(2) }) { op in
             try await op.createUser()
             let (client, _) = try await op.createClient()
             try await op.app().test(.router) { http in
@@ -200,7 +200,7 @@ struct LoginAndConsentTests {
 
     @Test("after a consent expires and the sweep deletes it, the consent page shows again")
     func sweptConsent() async throws {
-        try await TestProvider.with({ $0.skipConsentExpireDays = 1; $0.sessionExpire = 10 * 86_400 }) { op in
+        try await TestProvider.with({ $0.skipConsentExpire = .days(1); $0.sessionExpire = .days(10) }) { op in
             try await op.createUser()
             let (client, _) = try await op.createClient()
             try await op.app().test(.router) { http in

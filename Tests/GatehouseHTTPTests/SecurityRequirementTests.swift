@@ -240,7 +240,7 @@ struct SecurityRequirementTests {
 
     @Test("forwarded headers are ignored: Host and X-Forwarded-* do not change the issuer; throttling keys on the peer address")
     func forwardedHeadersIgnored() async throws {
-        try await TestProvider.with({ $0.loginMaxFailures = 3; $0.loginLockout = 30 }) { op in
+        try await TestProvider.with({ $0.loginMaxFailures = 3; $0.loginLockout = .seconds(30) }) { op in
             try await op.createUser()
             let (client, _) = try await op.createClient()
             try await op.app().test(.router) { http in

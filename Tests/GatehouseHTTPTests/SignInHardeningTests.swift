@@ -48,7 +48,7 @@ struct SignInHardeningTests {
 
     @Test("6. an account's failures cost a doubling, capped wait that even the right password must sit out; a sign-in clears it")
     func progressiveAccountDelay() async throws {
-        try await TestProvider.with({ $0.loginMaxFailures = 2; $0.loginLockout = 30; $0.loginDelayMax = 100 }) { op in
+        try await TestProvider.with({ $0.loginMaxFailures = 2; $0.loginLockout = .seconds(30); $0.loginDelayMax = .seconds(100) }) { op in
             try await op.createUser()
             let (client, _) = try await op.createClient()
             try await op.app().test(.router) { http in

@@ -27,7 +27,7 @@ struct TestProvider {
         let pool = db.makePool(size: 4)
         var settings = Settings.defaults
         settings.secretKey = SecretToken.generate() + SecretToken.generate()
-        settings.loginLockout = 60
+        settings.loginLockout = .seconds(60)
         configure(&settings)
         let clock = FixedClock(Date())
         let deps = try await ServerDependencies.live(settings: settings, pool: pool, clock: clock,

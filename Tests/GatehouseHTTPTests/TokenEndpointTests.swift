@@ -76,7 +76,7 @@ struct TokenEndpointTests {
 
     @Test("a code is bound to its client and redirect_uri, and expires")
     func codeBinding() async throws {
-        try await TestProvider.with({ $0.codeExpire = 60 }) { op in
+        try await TestProvider.with({ $0.codeExpire = .seconds(60) }) { op in
             try await op.createUser()
             let (client, secret) = try await op.createClient { $0.requireConsent = false }
             let (other, otherSecret) = try await op.createClient()
@@ -190,7 +190,7 @@ struct TokenEndpointTests {
 
     @Test("refresh tokens expire after OIDC_REFRESH_TOKEN_EXPIRE")
     func refreshExpiry() async throws {
-        try await TestProvider.with({ $0.refreshTokenExpire = 120 }) { op in
+        try await TestProvider.with({ $0.refreshTokenExpire = .seconds(120) }) { op in
             try await op.createUser()
             let (client, secret) = try await op.createClient()
             try await op.app().test(.router) { http in

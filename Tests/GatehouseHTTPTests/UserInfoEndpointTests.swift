@@ -81,7 +81,7 @@ struct UserInfoEndpointTests {
 
     @Test("a missing, unknown or expired token gets 401 with a Bearer invalid_token challenge")
     func invalidTokens() async throws {
-        try await TestProvider.with({ $0.tokenExpire = 60 }) { op in
+        try await TestProvider.with({ $0.tokenExpire = .seconds(60) }) { op in
             try await op.createUser()
             try await op.app().test(.router) { http in
                 let browser = Browser(http)

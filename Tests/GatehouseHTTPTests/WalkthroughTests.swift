@@ -12,7 +12,7 @@ import Testing
 struct WalkthroughTests {
     @Test("sign in, consent, exchange the code, verify the id_token, call userinfo three ways, refresh, expire")
     func walkthrough() async throws {
-        try await TestProvider.with({ $0.tokenExpire = 3600 }) { op in
+        try await TestProvider.with({ $0.tokenExpire = .seconds(3600) }) { op in
             try await op.createUser()
             let (client, secret) = try await op.createClient()
             try await op.app().test(.live) { http in

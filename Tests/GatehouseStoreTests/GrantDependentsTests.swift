@@ -117,7 +117,7 @@ struct GrantDependentsTests {
 
         let pool = db.makePool(size: 1)
         let store = PGGrantStore(pool: pool)
-        let policy = TokenPolicy(now: Date(), accessTokenLifetime: 60, refreshTokenLifetime: 600)
+        let policy = TokenPolicy(now: Date(), accessTokenLifetime: .seconds(60), refreshTokenLifetime: .seconds(600))
         let auth = ClientAuthentication(ClientCredentials(clientID: "p", secret: nil, method: .none))
         let owner = try await store.owner(ofAccessToken: "orphan-access", now: Date())
         #expect(owner == nil)

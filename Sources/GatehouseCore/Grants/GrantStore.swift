@@ -3,10 +3,10 @@ import Foundation
 /// Lifetimes and the clock's "now" for one token issuance.
 public struct TokenPolicy: Sendable {
     public var now: Date
-    public var accessTokenLifetime: Int
-    public var refreshTokenLifetime: Int
+    public var accessTokenLifetime: Duration
+    public var refreshTokenLifetime: Duration
 
-    public init(now: Date, accessTokenLifetime: Int, refreshTokenLifetime: Int) {
+    public init(now: Date, accessTokenLifetime: Duration, refreshTokenLifetime: Duration) {
         self.now = now
         self.accessTokenLifetime = accessTokenLifetime
         self.refreshTokenLifetime = refreshTokenLifetime
@@ -55,7 +55,7 @@ public struct CodeRedemption: Sendable {
 public protocol GrantStore: Sendable {
     /// Records a grant and a single-use code for it; returns the code.
     func issueCode(for request: AuthorizationRequest, client: Client, userID: Int64, authTime: Date,
-                   now: Date, lifetime: Int) async throws -> String
+                   now: Date, lifetime: Duration) async throws -> String
     // The token grants authenticate their client in the same transaction as
     // the grant itself: one database round trip per token request.
 
