@@ -46,14 +46,14 @@ struct BadInputTests {
         strict.environment["OIDC_ISSUER"] = "https://id.example.com"
         expectOneLineFailure(try await strict.run(["client", "create", "--name", "X", "--redirect-uri", "http://rp.example/cb"]),
                              mentioning: "plain http")
-        let checked23 = try await strict.run(["client", "create", "--name", "X", "--redirect-uri", "http://127.0.0.1:9000/cb"]).status
-        #expect(checked23 == 0)
+        let loopbackStatus = try await strict.run(["client", "create", "--name", "X", "--redirect-uri", "http://127.0.0.1:9000/cb"]).status
+        #expect(loopbackStatus == 0)
     }
 
     @Test("a duplicate username")
     func duplicateUsername() async throws {
-        let checked24 = try await cli.run(["user", "create", "--username", "sam", "--password", "pw-long-enough"]).status
-        #expect(checked24 == 0)
+        let createStatus = try await cli.run(["user", "create", "--username", "sam", "--password", "pw-long-enough"]).status
+        #expect(createStatus == 0)
         expectOneLineFailure(try await cli.run(["user", "create", "--username", "SAM", "--password-stdin"], stdin: "pw-long-enough\n"),
                              mentioning: "already exists")
     }

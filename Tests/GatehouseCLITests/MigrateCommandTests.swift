@@ -42,8 +42,8 @@ struct MigrateCommandTests {
         let file = dir.appendingPathComponent("0001_first.sql")
         try "CREATE TABLE first (x int);".write(to: file, atomically: true, encoding: .utf8)
         let cli = CLIRunner(database: try await TestDatabase.create(migrated: false))
-        let checked22 = try await cli.run(["migrate", "--sql-dir", dir.path]).status
-        #expect(checked22 == 0)
+        let firstApplyStatus = try await cli.run(["migrate", "--sql-dir", dir.path]).status
+        #expect(firstApplyStatus == 0)
         try "CREATE TABLE first (x bigint);".write(to: file, atomically: true, encoding: .utf8)
         let refused = try await cli.run(["migrate", "--sql-dir", dir.path])
         #expect(refused.status == 1)

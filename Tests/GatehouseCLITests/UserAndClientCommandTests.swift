@@ -29,8 +29,8 @@ struct UserAndClientCommandTests {
         #expect(setPassword.status == 0)
         let deleted = try await cli.run(["user", "delete", "alice"])
         #expect(deleted.status == 0)
-        let checked19 = try await cli.run(["user", "delete", "alice"]).status
-        #expect(checked19 != 0)
+        let secondDeleteStatus = try await cli.run(["user", "delete", "alice"]).status
+        #expect(secondDeleteStatus != 0)
     }
 
     @Test("client create --json prints exactly one object, and the database keeps only the secret's digest")
@@ -65,10 +65,10 @@ struct UserAndClientCommandTests {
         let listed = try await cli.run(["client", "list", "--json"])
         let array = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         #expect(array.map { $0["client_id"] as? String } == [clientID])
-        let checked20 = try await cli.run(["client", "delete", clientID]).status
-        #expect(checked20 == 0)
-        let checked21 = try await cli.run(["client", "show", clientID]).status
-        #expect(checked21 != 0)
+        let deleteStatus = try await cli.run(["client", "delete", clientID]).status
+        #expect(deleteStatus == 0)
+        let showAfterDeleteStatus = try await cli.run(["client", "show", clientID]).status
+        #expect(showAfterDeleteStatus != 0)
     }
 
     @Test("a public client gets no secret, and client_credentials only when asked for")

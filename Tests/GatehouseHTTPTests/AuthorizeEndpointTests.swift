@@ -137,16 +137,16 @@ struct AuthorizeEndpointTests {
         try await TestProvider.with { op in
             try await op.app().test(.router) { http in
                 let browser = Browser(http)
-                let checked45 = try await browser.get("/.well-known/openid-configuration/").status
-                #expect(checked45 == .ok)
-                let checked46 = try await browser.get("/jwks/").status
-                #expect(checked46 == .ok)
-                let checked47 = try await browser.get("/userinfo/").status
-                #expect(checked47 == .unauthorized)
-                let checked48 = try await browser.get("/authorize/").status
-                #expect(checked48 == .badRequest)
-                let checked49 = try await browser.get("/token/").status
-                #expect(checked49 == .methodNotAllowed)
+                let discoveryStatus = try await browser.get("/.well-known/openid-configuration/").status
+                #expect(discoveryStatus == .ok)
+                let jwksStatus = try await browser.get("/jwks/").status
+                #expect(jwksStatus == .ok)
+                let userinfoStatus = try await browser.get("/userinfo/").status
+                #expect(userinfoStatus == .unauthorized)
+                let authorizeStatus = try await browser.get("/authorize/").status
+                #expect(authorizeStatus == .badRequest)
+                let tokenStatus = try await browser.get("/token/").status
+                #expect(tokenStatus == .methodNotAllowed)
             }
         }
     }

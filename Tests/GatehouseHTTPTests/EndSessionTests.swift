@@ -16,8 +16,8 @@ struct EndSessionTests {
             try await op.app().test(.router) { http in
                 let browser = Browser(http)
                 _ = try await op.obtainCode(browser, client)
-                let checked28 = try await browser.get(op.authorizeURI(client)).status
-                #expect(checked28 == .found)
+                let signedInStatus = try await browser.get(op.authorizeURI(client)).status
+                #expect(signedInStatus == .found)
                 let ask = try await browser.get("/end-session")
                 #expect(ask.status == .ok)
                 #expect(ask.headers[.setCookie] == nil)

@@ -183,12 +183,12 @@ struct LoginAndConsentTests {
                 #expect(again.status == .found)
                 #expect(FormParameters.ofQuery(again.location ?? "")["code"] != nil)
                 // Narrower scopes are covered too; wider ones are not.
-                let checked25 = try await browser.get(op.authorizeURI(client, scope: "openid")).status
-                #expect(checked25 == .found)
-                let checked26 = try await browser.get(op.authorizeURI(client, scope: "openid email profile phone")).field("request")
-                #expect(checked26 != nil)
-                let checked27 = try await browser.get(op.authorizeURI(client, extra: [("prompt", "consent")])).field("request")
-                #expect(checked27 != nil)
+                let subsetStatus = try await browser.get(op.authorizeURI(client, scope: "openid")).status
+                #expect(subsetStatus == .found)
+                let widerScopeForm = try await browser.get(op.authorizeURI(client, scope: "openid email profile phone")).field("request")
+                #expect(widerScopeForm != nil)
+                let promptConsentForm = try await browser.get(op.authorizeURI(client, extra: [("prompt", "consent")])).field("request")
+                #expect(promptConsentForm != nil)
                 op.clock.advance(by: 2 * 86_400 + 1)
                 let expired = try await browser.get(op.authorizeURI(client))
                 // The browser session has expired too after two days: sign in again, then consent shows.

@@ -45,8 +45,8 @@ struct ObservabilityTests {
             let router = GatehouseServer.makeRouter(dependencies: op.deps, metrics: MetricsController(registry: registry))
             try await Application(router: router).test(.router) { http in
                 let browser = Browser(http)
-                let checked106 = try await browser.get("/healthz").status
-                #expect(checked106 == .ok)
+                let healthStatus = try await browser.get("/healthz").status
+                #expect(healthStatus == .ok)
                 let token = try await op.tokenRequest(browser, [("grant_type", "client_credentials")], basic: (machine.clientID, secret!))
                 #expect(token.status == .ok)
                 let page = try await browser.get("/metrics")
@@ -82,8 +82,8 @@ struct ObservabilityTests {
                 let tokens = try await op.exchange(browser, code: code, client: client, secret: secret)
                 for key in ["access_token", "refresh_token", "id_token"] { secrets.append(try #require(tokens.json[key] as? String)) }
                 browser.cookie = nil
-                let checked107 = try await browser.get("/userinfo?access_token=\(secrets[4])").status
-                #expect(checked107 == .ok)
+                let userinfoStatus = try await browser.get("/userinfo?access_token=\(secrets[4])").status
+                #expect(userinfoStatus == .ok)
                 let refreshed = try await op.tokenRequest(browser, [
                     ("grant_type", "refresh_token"), ("refresh_token", secrets[5]), ("client_id", client.clientID), ("client_secret", secret!),
                 ])

@@ -50,13 +50,13 @@ struct ReadinessTests {
                                                    reconnectBackoff: (.milliseconds(50), .milliseconds(200))))
         try await Application(router: GatehouseServer.makeHealthRouter(readiness: PGReadinessProbe(pool: pool, migrator: migrator))).test(.router) { http in
             let browser = Browser(http)
-            let checked101 = try await browser.get("/readyz").status
-            #expect(checked101 == .ok)
+            let readyStatus = try await browser.get("/readyz").status
+            #expect(readyStatus == .ok)
             _ = try await Task.detached { try Self.cluster(["stop", data]) }.value
-            let checked102 = try await browser.get("/readyz").status
-            #expect(checked102 == .serviceUnavailable)
-            let checked103 = try await browser.get("/healthz").status
-            #expect(checked103 == .ok)
+            let pendingStatus = try await browser.get("/readyz").status
+            #expect(pendingStatus == .serviceUnavailable)
+            let healthStatus = try await browser.get("/healthz").status
+            #expect(healthStatus == .ok)
             try await Task.detached { _ = try Self.cluster(["start", data, dir.path, "5432"]) }.value
             var recovered = false
             for _ in 0..<100 where !recovered {
@@ -74,12 +74,12 @@ struct ReadinessTests {
         let pool = db.makePool(size: 1)
         let files = try MigrationFile.load(from: Paths.sqlDirectory) + [MigrationFile(version: 9999, name: "future", sql: "SELECT 1")]
         try await Application(router: GatehouseServer.makeHealthRouter(readiness: PGReadinessProbe(pool: pool, migrator: Migrator(files: files)))).test(.router) { http in
-            let checked104 = try await Browser(http).get("/readyz").status
-            #expect(checked104 == .serviceUnavailable)
+            let futureMigrationStatus = try await Browser(http).get("/readyz").status
+            #expect(futureMigrationStatus == .serviceUnavailable)
         }
         try await Application(router: GatehouseServer.makeHealthRouter(readiness: PGReadinessProbe(pool: pool, migrator: try Migrator(directory: Paths.sqlDirectory)))).test(.router) { http in
-            let checked105 = try await Browser(http).get("/readyz").status
-            #expect(checked105 == .ok)
+            let shippedStatus = try await Browser(http).get("/readyz").status
+            #expect(shippedStatus == .ok)
         }
         await pool.shutdown()
     }

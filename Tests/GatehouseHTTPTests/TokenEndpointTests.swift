@@ -40,13 +40,13 @@ struct TokenEndpointTests {
                 let first = try await op.exchange(browser, code: code, client: client, secret: secret)
                 let access = try #require(first.json["access_token"] as? String)
                 let refresh = try #require(first.json["refresh_token"] as? String)
-                let checked33 = try await op.userInfo(browser, token: access).status
-                #expect(checked33 == .ok)
+                let beforeExpiryStatus = try await op.userInfo(browser, token: access).status
+                #expect(beforeExpiryStatus == .ok)
                 let second = try await op.exchange(browser, code: code, client: client, secret: secret)
                 #expect(second.status == .badRequest)
                 #expect(second.json["error"] as? String == "invalid_grant")
-                let checked34 = try await op.userInfo(browser, token: access).status
-                #expect(checked34 == .unauthorized)
+                let afterExpiryStatus = try await op.userInfo(browser, token: access).status
+                #expect(afterExpiryStatus == .unauthorized)
                 let refreshed = try await op.tokenRequest(browser, [
                     ("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", client.clientID), ("client_secret", secret!),
                 ])
@@ -88,8 +88,8 @@ struct TokenEndpointTests {
                 let wrongURI = try await op.exchange(browser, code: code, client: client, secret: secret, redirectURI: "https://rp.example/cb")
                 #expect(wrongURI.json["error"] as? String == "invalid_grant")
                 // The failed attempts did not burn the code.
-                let checked35 = try await op.exchange(browser, code: code, client: client, secret: secret).status
-                #expect(checked35 == .ok)
+                let secondRedemptionStatus = try await op.exchange(browser, code: code, client: client, secret: secret).status
+                #expect(secondRedemptionStatus == .ok)
 
                 let late = try await op.obtainCode(browser, client)
                 op.clock.advance(by: 61)
@@ -110,13 +110,13 @@ struct TokenEndpointTests {
             try await op.app().test(.router) { http in
                 let browser = Browser(http)
                 let code = try await op.obtainCode(browser, client, extra: challenge)
-                let checked36 = try await op.exchange(browser, code: code, client: client, secret: secret).json["error"] as? String
-                #expect(checked36 == "invalid_grant")
+                let missingVerifierError = try await op.exchange(browser, code: code, client: client, secret: secret).json["error"] as? String
+                #expect(missingVerifierError == "invalid_grant")
                 let wrong = String(repeating: "w", count: 43)
-                let checked37 = try await op.exchange(browser, code: code, client: client, secret: secret, verifier: wrong).json["error"] as? String
-                #expect(checked37 == "invalid_grant")
-                let checked38 = try await op.exchange(browser, code: code, client: client, secret: secret, verifier: verifier).status
-                #expect(checked38 == .ok)
+                let wrongVerifierError = try await op.exchange(browser, code: code, client: client, secret: secret, verifier: wrong).json["error"] as? String
+                #expect(wrongVerifierError == "invalid_grant")
+                let rightVerifierStatus = try await op.exchange(browser, code: code, client: client, secret: secret, verifier: verifier).status
+                #expect(rightVerifierStatus == .ok)
 
                 let plainCode = try await op.obtainCode(browser, client)
                 let unexpected = try await op.exchange(browser, code: plainCode, client: client, secret: secret, verifier: verifier)
@@ -151,15 +151,15 @@ struct TokenEndpointTests {
                 let a2 = try #require(second.json["access_token"] as? String)
                 #expect(r2 != r1)
                 #expect(second.json["id_token"] != nil)
-                let checked39 = try await op.userInfo(browser, token: a2).status
-                #expect(checked39 == .ok)
+                let rotatedAccessStatus = try await op.userInfo(browser, token: a2).status
+                #expect(rotatedAccessStatus == .ok)
 
                 let reuse = try await refresh(r1)
                 #expect(reuse.json["error"] as? String == "invalid_grant")
-                let checked40 = try await refresh(r2).json["error"] as? String
-                #expect(checked40 == "invalid_grant")
-                let checked41 = try await op.userInfo(browser, token: a2).status
-                #expect(checked41 == .unauthorized)
+                let rotatedReuseError = try await refresh(r2).json["error"] as? String
+                #expect(rotatedReuseError == "invalid_grant")
+                let afterReuseStatus = try await op.userInfo(browser, token: a2).status
+                #expect(afterReuseStatus == .unauthorized)
             }
         }
     }
@@ -269,12 +269,12 @@ struct TokenEndpointTests {
                 #expect(wrongType.status == .badRequest)
                 #expect(wrongType.body.contains("invalid_request"))
                 let auth = [("client_id", client.clientID), ("client_secret", secret!)]
-                let checked42 = try await op.tokenRequest(browser, auth + [("grant_type", "password")]).json["error"] as? String
-                #expect(checked42 == "unsupported_grant_type")
-                let checked43 = try await op.tokenRequest(browser, auth).json["error"] as? String
-                #expect(checked43 == "invalid_request")
-                let checked44 = try await op.tokenRequest(browser, auth + [("grant_type", "authorization_code")]).json["error"] as? String
-                #expect(checked44 == "invalid_request")
+                let passwordGrantError = try await op.tokenRequest(browser, auth + [("grant_type", "password")]).json["error"] as? String
+                #expect(passwordGrantError == "unsupported_grant_type")
+                let missingGrantTypeError = try await op.tokenRequest(browser, auth).json["error"] as? String
+                #expect(missingGrantTypeError == "invalid_request")
+                let codeGrantWithoutCodeError = try await op.tokenRequest(browser, auth + [("grant_type", "authorization_code")]).json["error"] as? String
+                #expect(codeGrantWithoutCodeError == "invalid_request")
                 let repeated = try await op.tokenRequest(browser, auth + [("grant_type", "authorization_code"), ("code", "a"), ("code", "b")])
                 #expect(repeated.json["error"] as? String == "invalid_request")
                 let garbage = try await browser.send("/token", method: .post, body: "code=%zz", headers: [.contentType: "application/x-www-form-urlencoded"])

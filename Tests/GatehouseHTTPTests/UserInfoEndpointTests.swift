@@ -94,8 +94,8 @@ struct UserInfoEndpointTests {
                     #expect(page.headers[.wwwAuthenticate]?.contains("error_description=") == true)
                     #expect(page.body.contains("\"error\":\"invalid_token\""))
                 }
-                let checked50 = try await op.userInfo(browser, token: token).status
-                #expect(checked50 == .ok)
+                let beforeExpiryStatus = try await op.userInfo(browser, token: token).status
+                #expect(beforeExpiryStatus == .ok)
                 op.clock.advance(by: 61)
                 let expired = try await op.userInfo(browser, token: token)
                 #expect(expired.status == .unauthorized)
@@ -110,16 +110,16 @@ struct UserInfoEndpointTests {
             let (client, _) = try await op.createClient()
             try await op.app().test(.router) { http in
                 let browser = Browser(http)
-                let checked51 = try await browser.get("/userinfo").headers[.accessControlAllowOrigin]
-                #expect(checked51 == "*")
-                let checked52 = try await browser.get("/.well-known/openid-configuration").headers[.accessControlAllowOrigin]
-                #expect(checked52 == "*")
-                let checked53 = try await browser.get("/jwks").headers[.accessControlAllowOrigin]
-                #expect(checked53 == "*")
+                let userinfoOrigin = try await browser.get("/userinfo").headers[.accessControlAllowOrigin]
+                #expect(userinfoOrigin == "*")
+                let discoveryOrigin = try await browser.get("/.well-known/openid-configuration").headers[.accessControlAllowOrigin]
+                #expect(discoveryOrigin == "*")
+                let jwksOrigin = try await browser.get("/jwks").headers[.accessControlAllowOrigin]
+                #expect(jwksOrigin == "*")
                 let preflight = try await browser.send("/userinfo", method: .options, body: nil, headers: [:])
                 #expect(preflight.headers[.accessControlAllowHeaders]?.contains("Authorization") == true)
-                let checked54 = try await browser.get(op.authorizeURI(client)).headers[.accessControlAllowOrigin]
-                #expect(checked54 == nil)
+                let authorizeOrigin = try await browser.get(op.authorizeURI(client)).headers[.accessControlAllowOrigin]
+                #expect(authorizeOrigin == nil)
             }
         }
     }

@@ -50,10 +50,10 @@ struct WalkthroughTests {
                 let viaQuery = try await browser.get("/userinfo/?access_token=\(access)")
                 #expect(viaQuery.status == .ok)
                 #expect(viaQuery.body.contains("\"email\":\"alice@example.com\""))
-                let checked29 = try await op.userInfo(browser, token: access).body
-                #expect(checked29 == viaQuery.body)
-                let checked30 = try await browser.post("/userinfo", form: [("access_token", access)]).body
-                #expect(checked30 == viaQuery.body)
+                let headerClaims = try await op.userInfo(browser, token: access).body
+                #expect(headerClaims == viaQuery.body)
+                let postedClaims = try await browser.post("/userinfo", form: [("access_token", access)]).body
+                #expect(postedClaims == viaQuery.body)
 
                 // 4. A refresh gives a new access token; an expired access token gets 401.
                 let refreshed = try await op.tokenRequest(browser, [
@@ -63,10 +63,10 @@ struct WalkthroughTests {
                 let newAccess = try #require(refreshed.json["access_token"] as? String)
                 #expect(newAccess != access)
                 op.clock.advance(by: 3601)
-                let checked31 = try await op.userInfo(browser, token: access).status
-                #expect(checked31 == .unauthorized)
-                let checked32 = try await op.userInfo(browser, token: newAccess).status
-                #expect(checked32 == .unauthorized)
+                let oldTokenStatus = try await op.userInfo(browser, token: access).status
+                #expect(oldTokenStatus == .unauthorized)
+                let newTokenStatus = try await op.userInfo(browser, token: newAccess).status
+                #expect(newTokenStatus == .unauthorized)
             }
         }
     }

@@ -32,8 +32,8 @@ struct ClientStoreTests {
         #expect(found.redirectURIs == ["https://rp.example/cb", "http://localhost:3000/cb"])
         #expect(found.grantTypes == [.authorizationCode, .refreshToken])
         #expect(found.kind == .confidential)
-        let checked1 = try await clients.find(clientID: "nope")
-        #expect(checked1 == nil)
+        let unknownClient = try await clients.find(clientID: "nope")
+        #expect(unknownClient == nil)
         await pool.shutdown()
     }
 
@@ -105,11 +105,11 @@ struct ClientStoreTests {
     @Test("deleting a client removes it; deleting again reports it missing")
     func delete() async throws {
         let (client, _) = try await clients.create(try register())
-        let checked5 = try await clients.list().map(\.clientID)
-        #expect(checked5 == [client.clientID])
+        let listedIDs = try await clients.list().map(\.clientID)
+        #expect(listedIDs == [client.clientID])
         #expect(try await clients.delete(clientID: client.clientID))
-        let checked6 = try await clients.delete(clientID: client.clientID)
-        #expect(checked6 == false)
+        let deletedAgain = try await clients.delete(clientID: client.clientID)
+        #expect(deletedAgain == false)
         #expect(try await clients.list().isEmpty)
         await pool.shutdown()
     }

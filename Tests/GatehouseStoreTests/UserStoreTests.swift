@@ -28,13 +28,13 @@ struct UserStoreTests {
         let signedIn = try await users.authenticate(username: "alice", password: "wonder land")
         #expect(signedIn?.id == created.id)
         #expect(signedIn?.lastLoginAt != nil)
-        let checked7 = try await users.authenticate(username: "alice", password: "wrong")
-        #expect(checked7 == nil)
-        let checked8 = try await users.authenticate(username: "nobody", password: "wonder land")
-        #expect(checked8 == nil)
+        let wrongPassword = try await users.authenticate(username: "alice", password: "wrong")
+        #expect(wrongPassword == nil)
+        let unknownUser = try await users.authenticate(username: "nobody", password: "wonder land")
+        #expect(unknownUser == nil)
         // Stored last_login_at, not only returned.
-        let checked9 = try await users.find(username: "alice")?.lastLoginAt
-        #expect(checked9 != nil)
+        let storedLastLogin = try await users.find(username: "alice")?.lastLoginAt
+        #expect(storedLastLogin != nil)
         await pool.shutdown()
     }
 
@@ -55,8 +55,8 @@ struct UserStoreTests {
         await #expect(throws: StoreError.duplicate("user 'carol'")) {
             _ = try await users.create(NewUser(username: "carol", password: "pw"))
         }
-        let checked10 = try await users.find(username: "CAROL")?.username
-        #expect(checked10 == "Carol")
+        let foundByOtherCase = try await users.find(username: "CAROL")?.username
+        #expect(foundByOtherCase == "Carol")
         await pool.shutdown()
     }
 
@@ -66,12 +66,12 @@ struct UserStoreTests {
         _ = try await old.create(NewUser(username: "dave", password: "pw"))
         let before = try await hash(of: "dave")
         #expect(before.hasPrefix("$scrypt$ln=5,r=1,p=1$"))
-        let checked11 = try await users.authenticate(username: "dave", password: "pw")
-        #expect(checked11 != nil)
+        let firstSignIn = try await users.authenticate(username: "dave", password: "pw")
+        #expect(firstSignIn != nil)
         let after = try await hash(of: "dave")
         #expect(after.hasPrefix("$scrypt$ln=4,r=1,p=1$"))
-        let checked12 = try await users.authenticate(username: "dave", password: "pw")
-        #expect(checked12 != nil)
+        let secondSignIn = try await users.authenticate(username: "dave", password: "pw")
+        #expect(secondSignIn != nil)
         await pool.shutdown()
     }
 
@@ -79,17 +79,17 @@ struct UserStoreTests {
     func setPasswordAndDelete() async throws {
         _ = try await users.create(NewUser(username: "erin", password: "first"))
         #expect(try await users.setPassword(username: "erin", to: "second"))
-        let checked13 = try await users.authenticate(username: "erin", password: "first")
-        #expect(checked13 == nil)
-        let checked14 = try await users.authenticate(username: "erin", password: "second")
-        #expect(checked14 != nil)
-        let checked15 = try await users.setPassword(username: "ghost", to: "x")
-        #expect(checked15 == false)
+        let oldPassword = try await users.authenticate(username: "erin", password: "first")
+        #expect(oldPassword == nil)
+        let newPassword = try await users.authenticate(username: "erin", password: "second")
+        #expect(newPassword != nil)
+        let missingUserSetPassword = try await users.setPassword(username: "ghost", to: "x")
+        #expect(missingUserSetPassword == false)
         #expect(try await users.delete(username: "erin"))
-        let checked16 = try await users.delete(username: "erin")
-        #expect(checked16 == false)
-        let checked17 = try await users.find(username: "erin")
-        #expect(checked17 == nil)
+        let deletedAgain = try await users.delete(username: "erin")
+        #expect(deletedAgain == false)
+        let foundAfterDelete = try await users.find(username: "erin")
+        #expect(foundAfterDelete == nil)
         await pool.shutdown()
     }
 
@@ -97,8 +97,8 @@ struct UserStoreTests {
     func inactive() async throws {
         _ = try await users.create(NewUser(username: "frank", password: "pw"))
         try await pool.withConnection { try $0.query("UPDATE users SET is_active = false WHERE username = 'frank'") }
-        let checked18 = try await users.authenticate(username: "frank", password: "pw")
-        #expect(checked18 == nil)
+        let inactiveSignIn = try await users.authenticate(username: "frank", password: "pw")
+        #expect(inactiveSignIn == nil)
         await pool.shutdown()
     }
 
