@@ -81,19 +81,20 @@ struct WorkerPoolTests {
     @Test("a request that waits longer than the timeout fails as unavailable instead of hanging")
     func boundedWait() async throws {
         let pool = db.makePool(size: 1, acquireTimeout: .milliseconds(300))
-        let slow = Task { try await pool.withConnection { try $0.query("SELECT pg_sleep(3)") } }
-        // Wait until the slow query holds the only worker: a fixed sleep lost
-        // the race when every suite ran at once and SELECT 1 got there first.
-        // Under a loaded machine the slow task itself can take seconds to start.
-        let observer = try db.connect()
-        var running = 0
-        for _ in 0..<3000 where running == 0 {
-            running = try observer.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(3)' AND state = 'active'"
-            ).first!.decode(Int.self, at: 0)
-            if running == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        // The slow job says on its worker thread that it holds the only worker;
+        // only then is SELECT 1 sent. Waiting on the clock or on
+        // pg_stat_activity lost the race when every suite ran at once.
+        let started = Mutex(false)
+        let slow = Task {
+            try await pool.withConnection { conn in
+                started.withLock { $0 = true }
+                return try conn.query("SELECT pg_sleep(3)")
+            }
         }
-        try #require(running > 0, "the slow query never started")
+        for _ in 0..<6000 where !started.withLock({ $0 }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try #require(started.withLock { $0 }, "the slow job never started")
         // Had it waited for the worker, SELECT 1 would have succeeded after the
         // slow query; a poolTimeout shows it gave up instead.
         await #expect {
