@@ -85,10 +85,10 @@ public struct AuthorizationRequest: Sendable, Equatable {
         guard let responseType = p.value("response_type") else {
             throw fail(.invalidRequest("the response_type parameter is missing"))
         }
-        guard responseType == "code" else {
+        guard ResponseType(parameter: responseType) == .code else {
             throw fail(.unsupportedResponseType("response_type '\(responseType)' is not supported; use 'code'"))
         }
-        guard client.responseTypes.contains("code"), client.grantTypes.contains(.authorizationCode) else {
+        guard client.responseTypes.contains(.code), client.grantTypes.contains(.authorizationCode) else {
             throw fail(.unauthorizedClient("this client may not use the authorization code flow"))
         }
         if let mode = p.value("response_mode"), mode != "query" {

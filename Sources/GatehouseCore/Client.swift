@@ -15,7 +15,7 @@ public struct Client: Sendable, Equatable {
     public var kind: Kind
     public var redirectURIs: [String]
     public var postLogoutRedirectURIs: [String]
-    public var responseTypes: [String]
+    public var responseTypes: [ResponseType]
     public var grantTypes: [GrantType]
     public var scopes: [String]
     public var requireConsent: Bool
@@ -27,7 +27,7 @@ public struct Client: Sendable, Equatable {
     public var createdAt: Date
 
     public init(id: Int64, clientID: String, name: String, kind: Kind, redirectURIs: [String],
-                postLogoutRedirectURIs: [String], responseTypes: [String], grantTypes: [GrantType],
+                postLogoutRedirectURIs: [String], responseTypes: [ResponseType], grantTypes: [GrantType],
                 scopes: [String], requireConsent: Bool, reuseConsent: Bool,
                 tokenEndpointAuthMethod: String?, createdAt: Date) {
         self.id = id

@@ -27,7 +27,7 @@ public struct ClientRegistration: Sendable {
     }
 
     public static let supportedGrantTypes = GrantType.allCases.map(\.rawValue)
-    public static let supportedResponseTypes = ["code"]
+    public static let supportedResponseTypes = ResponseType.allCases.map(\.rawValue)
     public static let defaultScopes = ["openid", "profile", "email", "phone", "address", "offline_access"]
 
     public struct Invalid: Error, CustomStringConvertible, Equatable {

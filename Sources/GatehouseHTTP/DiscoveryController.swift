@@ -20,7 +20,7 @@ struct DiscoveryController {
             "end_session_endpoint": .string(issuer + "/end-session"),
             "scopes_supported": .strings(ClientRegistration.defaultScopes),
             "claims_supported": .strings(UserClaims.supported + ["iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash"]),
-            "response_types_supported": .strings(["code"]),
+            "response_types_supported": .strings(ResponseType.allCases.map(\.rawValue)),
             "response_modes_supported": .strings(["query"]),
             "grant_types_supported": .strings(ClientRegistration.supportedGrantTypes),
             "subject_types_supported": .strings(["public"]),

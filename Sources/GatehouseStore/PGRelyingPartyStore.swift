@@ -87,7 +87,7 @@ public struct PGRelyingPartyStore: ClientStore {
             kind: Client.Kind(rawValue: try row.decode(column: "client_type")) ?? .confidential,
             redirectURIs: try row.decode(PGTextArray.self, column: "redirect_uris").elements,
             postLogoutRedirectURIs: try row.decode(PGTextArray.self, column: "post_logout_redirect_uris").elements,
-            responseTypes: try row.decode(PGTextArray.self, column: "response_types").elements,
+            responseTypes: try row.decode(PGTextArray.self, column: "response_types").elements.compactMap(ResponseType.init(parameter:)),
             grantTypes: try row.decode(PGTextArray.self, column: "grant_types").elements.compactMap(GrantType.init(rawValue:)),
             scopes: try row.decode(PGTextArray.self, column: "scopes").elements,
             requireConsent: try row.decode(column: "require_consent"),

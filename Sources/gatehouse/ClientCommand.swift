@@ -144,7 +144,7 @@ struct ClientJSON: Encodable {
         client_type = c.kind.rawValue
         redirect_uris = c.redirectURIs
         post_logout_redirect_uris = c.postLogoutRedirectURIs
-        response_types = c.responseTypes
+        response_types = c.responseTypes.map(\.rawValue)
         grant_types = c.grantTypes.map(\.rawValue)
         scope = c.scopes.joined(separator: " ")
         require_consent = c.requireConsent

@@ -87,4 +87,13 @@ struct AuthorizationRequestTests {
         #expect((try? validate(Self.base + [("code_challenge", challenge), ("code_challenge_method", "S256")],
                                client: publicClient).get()) != nil)
     }
+
+    @Test("a response_type is a set of words: the type is found whatever their order, and unknown sets are nil")
+    func responseTypeWords() {
+        #expect(ResponseType(parameter: "code") == .code)
+        #expect(ResponseType(parameter: " code ") == .code)
+        #expect(ResponseType(parameter: "token") == nil)
+        #expect(ResponseType(parameter: "code code") == nil)
+        #expect(ResponseType(parameter: "") == nil)
+    }
 }

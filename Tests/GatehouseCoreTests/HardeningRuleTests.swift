@@ -132,7 +132,7 @@ struct HardeningRuleTests {
     func authMethod() throws {
         func client(_ method: String?) -> Client {
             Client(id: 1, clientID: "c", name: "C", kind: .confidential, redirectURIs: ["https://rp/cb"], postLogoutRedirectURIs: [],
-                   responseTypes: ["code"], grantTypes: [.authorizationCode], scopes: ["openid"], requireConsent: true,
+                   responseTypes: [.code], grantTypes: [.authorizationCode], scopes: ["openid"], requireConsent: true,
                    reuseConsent: true, tokenEndpointAuthMethod: method, createdAt: Date())
         }
         try ClientAuthentication.checkMethod(.basic, allowedBy: client(nil))
@@ -150,7 +150,7 @@ struct HardeningRuleTests {
     @Test("13. prompt=consent asks even a client registered without consent; offline_access needs consent given on the page")
     func consentAndOfflineAccess() {
         let noConsent = Client(id: 1, clientID: "c", name: "C", kind: .confidential, redirectURIs: ["https://rp/cb"],
-                               postLogoutRedirectURIs: [], responseTypes: ["code"], grantTypes: [.authorizationCode],
+                               postLogoutRedirectURIs: [], responseTypes: [.code], grantTypes: [.authorizationCode],
                                scopes: ["openid"], requireConsent: false, reuseConsent: true, tokenEndpointAuthMethod: nil,
                                createdAt: Date())
         let scopes = Scopes(["openid", "offline_access"])

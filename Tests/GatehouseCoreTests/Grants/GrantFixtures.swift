@@ -10,7 +10,7 @@ enum GrantFixtures {
                        grantTypes: [GrantType] = [.authorizationCode, .refreshToken],
                        scopes: [String] = ["openid", "email", "api:read"]) -> Client {
         Client(id: id, clientID: "client-\(id)", name: "RP", kind: kind, redirectURIs: ["https://rp.example/cb"],
-               postLogoutRedirectURIs: [], responseTypes: ["code"], grantTypes: grantTypes, scopes: scopes,
+               postLogoutRedirectURIs: [], responseTypes: [.code], grantTypes: grantTypes, scopes: scopes,
                requireConsent: true, reuseConsent: true, tokenEndpointAuthMethod: kind == .public ? "none" : nil,
                createdAt: now)
     }
