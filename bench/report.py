@@ -135,7 +135,7 @@ def main() -> int:
         if bounds:
             bound = "; ".join(bounds)
         elif workload == "signin":
-            bound = "one scrypt (ln=15) each; not measured"
+            bound = "one scrypt (ln=17, 128 MiB) each; not measured"
         else:
             bound = "none (no database)" if not BOUNDS[workload] else "–"
         theirs = rate("peer", workload)
