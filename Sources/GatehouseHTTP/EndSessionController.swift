@@ -30,7 +30,8 @@ struct EndSessionController {
         }
         guard let parameters else { return deps.pages.error(.malformedRequest) }
         let hint = parameters.value("id_token_hint")
-        let claims = await hint.asyncMap { await deps.signer.verifiedClaims($0) } ?? nil
+        var claims: IDTokenClaims?
+        if let hint { claims = await deps.signer.verifiedClaims(hint) }
         let sessionID = deps.sessionID(request)
 
         let confirmed = request.method == .post && sessionID.map { deps.isValidCSRF(parameters["csrf_token"], sessionID: $0) } == true
@@ -69,13 +70,5 @@ struct EndSessionController {
         var values: [String: Any] = ["csrf_token": deps.csrfToken(for: sessionID), "fields": fields]
         values["username"] = username
         return deps.pages.page("end-session", values)
-    }
-}
-
-extension Optional {
-    /// `map` for an async transform.
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }
