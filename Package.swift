@@ -77,7 +77,11 @@ let package = Package(
         // The composition root: Postgres stores wired into the HTTP layer.
         .target(
             name: "GatehouseApp",
-            dependencies: ["GatehouseCore", "GatehouseStore", "GatehouseHTTP", "PGClient"],
+            dependencies: [
+                "GatehouseCore", "GatehouseStore", "GatehouseHTTP", "PGClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(

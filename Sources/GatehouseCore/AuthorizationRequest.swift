@@ -8,6 +8,9 @@ public struct AuthorizationRequest: Sendable, Equatable {
 
     public let clientID: String
     public let redirectURI: String
+    public var responseType: ResponseType
+    /// Where the response goes: the requested mode or the type's default.
+    public let responseMode: ResponseMode
     /// The requested scopes; what is granted may be fewer (`OfflineAccess`).
     public var scopes: Scopes
     public let state: String?
@@ -25,8 +28,9 @@ public struct AuthorizationRequest: Sendable, Equatable {
         /// client_id or redirect_uri is wrong: show Gatehouse's own error page
         /// and never redirect (RFC 6749 §4.1.2.1: no open redirector).
         case errorPage(OAuthError)
-        /// Anything else: back to the client's redirect URI.
-        case redirect(OAuthError, redirectURI: String, state: String?)
+        /// Anything else: back to the client's redirect URI, in the requested
+        /// response mode (or the requested type's default).
+        case redirect(OAuthError, redirectURI: String, state: String?, mode: ResponseMode)
     }
 
     public static let maximumStateLength = 2048
@@ -66,8 +70,10 @@ public struct AuthorizationRequest: Sendable, Equatable {
 
         // From here on errors go back to the client, with its state.
         let state = p.repeated.contains("state") ? nil : p.value("state")
+        let errorMode = ResponseMode.forError(requestedMode: p.repeated.contains("response_mode") ? nil : p.value("response_mode"),
+                                              responseType: p.repeated.contains("response_type") ? nil : p.value("response_type"))
         func fail(_ error: OAuthError) -> Failure {
-            .redirect(error, redirectURI: redirectURI, state: state.map { String($0.prefix(maximumStateLength)) })
+            .redirect(error, redirectURI: redirectURI, state: state.map { String($0.prefix(maximumStateLength)) }, mode: errorMode)
         }
         do {
             try p.rejectRepeats()
@@ -85,14 +91,21 @@ public struct AuthorizationRequest: Sendable, Equatable {
         guard let responseType = p.value("response_type") else {
             throw fail(.invalidRequest("the response_type parameter is missing"))
         }
-        guard ResponseType(parameter: responseType) == .code else {
-            throw fail(.unsupportedResponseType("response_type '\(responseType)' is not supported; use 'code'"))
+        guard let type = ResponseType(parameter: responseType) else {
+            throw fail(.unsupportedResponseType("response_type '\(responseType)' is not supported"))
         }
-        guard client.responseTypes.contains(.code), client.grantTypes.contains(.authorizationCode) else {
-            throw fail(.unauthorizedClient("this client may not use the authorization code flow"))
+        guard client.responseTypes.contains(type), client.grantTypes.contains(.authorizationCode) else {
+            throw fail(.unauthorizedClient("this client is not registered for response_type '\(type.rawValue)'"))
         }
-        if let mode = p.value("response_mode"), mode != "query" {
-            throw fail(.invalidRequest("response_mode '\(mode)' is not supported; use 'query'"))
+        var mode = type.defaultMode
+        if let requested = p.value("response_mode") {
+            guard let known = ResponseMode(rawValue: requested) else {
+                throw fail(.invalidRequest("response_mode '\(requested)' is not supported"))
+            }
+            guard known.isAllowed(for: type) else {
+                throw fail(.invalidRequest("response_mode 'query' cannot carry tokens; use 'fragment' or 'form_post'"))
+            }
+            mode = known
         }
 
         guard let scopeText = p.value("scope") else { throw fail(.invalidScope("the scope parameter is missing")) }
@@ -108,6 +121,11 @@ public struct AuthorizationRequest: Sendable, Equatable {
         let nonce = p.value("nonce")
         if let nonce, nonce.count > maximumNonceLength {
             throw fail(.invalidRequest("nonce is longer than \(maximumNonceLength) characters"))
+        }
+        // OIDC Core §3.2.2.1, §3.3.2.11: an ID token in the front channel
+        // needs a nonce, or a stolen one could be replayed.
+        if type.issuesIDToken && (nonce ?? "").isEmpty {
+            throw fail(.invalidRequest("nonce is required when response_type includes id_token"))
         }
         let loginHint = p.value("login_hint")
         if let loginHint, loginHint.count > maximumLoginHintLength {
@@ -149,31 +167,72 @@ public struct AuthorizationRequest: Sendable, Equatable {
         } else if p.value("code_challenge_method") != nil {
             throw fail(.invalidRequest("code_challenge_method was sent without code_challenge"))
         }
-        do {
-            try PKCE.requireForPublicClient(client, hasChallenge: challenge != nil, error: OAuthError.invalidRequest)
-        } catch {
-            throw fail(error)
+        // PKCE protects a code; a response without one has nothing for it to bind.
+        if type.issuesCode {
+            do {
+                try PKCE.requireForPublicClient(client, hasChallenge: challenge != nil, error: OAuthError.invalidRequest)
+            } catch {
+                throw fail(error)
+            }
         }
 
         return AuthorizationRequest(
-            clientID: clientID, redirectURI: redirectURI, scopes: scopes, state: state, nonce: nonce,
+            clientID: clientID, redirectURI: redirectURI, responseType: type, responseMode: mode, scopes: scopes, state: state, nonce: nonce,
             prompt: prompt, maxAge: maxAge, loginHint: loginHint, codeChallenge: challenge,
             codeChallengeMethod: method, parameters: p
         )
     }
 }
 
-/// Adds response parameters to a redirect URI, keeping any query it has
-/// (RFC 6749 §3.1.2: "MUST retain the query component").
-public enum RedirectResponse {
-    public static func url(_ redirectURI: String, _ pairs: [(String, String?)]) -> String {
-        let present = pairs.compactMap { pair in pair.1.map { (pair.0, $0) } }
-        let query = FormParameters.encode(present)
-        guard !query.isEmpty else { return redirectURI }
-        return redirectURI + (redirectURI.contains("?") ? "&" : "?") + query
+/// An authorization response (or error) as it leaves for the client.
+public enum AuthorizationResponse: Sendable, Equatable {
+    /// A 303 to this URL (query or fragment mode).
+    case redirect(String)
+    /// A page whose form posts `fields` to `action` (Form Post Response Mode §2).
+    case formPost(action: String, fields: [FormField])
+
+    public struct FormField: Sendable, Equatable {
+        public let name: String
+        public let value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
     }
 
-    /// The redirect for an error: error, error_description, state, and the issuer (RFC 9207).
+    /// `pairs` (nil values left out) delivered to `redirectURI` in `mode`.
+    /// A query is added to any the URI has (RFC 6749 §3.1.2: "MUST retain
+    /// the query component"); registered URIs have no fragment.
+    public static func encode(_ redirectURI: String, _ pairs: [(String, String?)], mode: ResponseMode) -> AuthorizationResponse {
+        let present = pairs.compactMap { pair in pair.1.map { (pair.0, $0) } }
+        switch mode {
+        case .formPost:
+            return .formPost(action: redirectURI, fields: present.map { FormField(name: $0.0, value: $0.1) })
+        case .query, .fragment:
+            let encoded = FormParameters.encode(present)
+            guard !encoded.isEmpty else { return .redirect(redirectURI) }
+            let separator = mode == .fragment ? "#" : (redirectURI.contains("?") ? "&" : "?")
+            return .redirect(redirectURI + separator + encoded)
+        }
+    }
+
+    /// An error: error, error_description, state, and the issuer (RFC 9207).
+    public static func error(_ error: OAuthError, redirectURI: String, state: String?, issuer: String,
+                             mode: ResponseMode) -> AuthorizationResponse {
+        encode(redirectURI, [("error", error.code), ("error_description", error.errorDescription),
+                             ("state", state), ("iss", issuer)], mode: mode)
+    }
+}
+
+/// Adds response parameters to a redirect URI's query.
+public enum RedirectResponse {
+    public static func url(_ redirectURI: String, _ pairs: [(String, String?)]) -> String {
+        guard case .redirect(let url) = AuthorizationResponse.encode(redirectURI, pairs, mode: .query) else { return redirectURI }
+        return url
+    }
+
+    /// The redirect for an error in the query.
     public static func error(_ error: OAuthError, redirectURI: String, state: String?, issuer: String) -> String {
         url(redirectURI, [("error", error.code), ("error_description", error.errorDescription),
                           ("state", state), ("iss", issuer)])

@@ -25,11 +25,17 @@ public struct Client: Sendable, Equatable {
     /// `client_secret_post` (as django-oidc-provider accepts both).
     public var tokenEndpointAuthMethod: String?
     public var createdAt: Date
+    /// How its ID tokens are signed (`id_token_signed_response_alg`).
+    public var idTokenAlgorithm: SigningAlgorithm
+    /// For an HS256 client only: its secret, sealed with the server's secret,
+    /// since HMAC signing needs the secret itself. Every other client has a digest only.
+    public var sealedSecret: [UInt8]?
 
     public init(id: Int64, clientID: String, name: String, kind: Kind, redirectURIs: [String],
                 postLogoutRedirectURIs: [String], responseTypes: [ResponseType], grantTypes: [GrantType],
                 scopes: [String], requireConsent: Bool, reuseConsent: Bool,
-                tokenEndpointAuthMethod: String?, createdAt: Date) {
+                tokenEndpointAuthMethod: String?, createdAt: Date,
+                idTokenAlgorithm: SigningAlgorithm = .rs256, sealedSecret: [UInt8]? = nil) {
         self.id = id
         self.clientID = clientID
         self.name = name
@@ -43,6 +49,8 @@ public struct Client: Sendable, Equatable {
         self.reuseConsent = reuseConsent
         self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
         self.createdAt = createdAt
+        self.idTokenAlgorithm = idTokenAlgorithm
+        self.sealedSecret = sealedSecret
     }
 
     /// The methods `/token` accepts from this client (RFC 7591 §2 names).

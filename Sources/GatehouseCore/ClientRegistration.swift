@@ -20,6 +20,8 @@ public struct ClientRegistration: Sendable {
     /// `client_secret_basic` or `client_secret_post` to accept only that
     /// method at `/token`; nil accepts either (public clients: `none`).
     public var authMethod: String?
+    /// `id_token_signed_response_alg`; nil means RS256.
+    public var idTokenAlgorithm: String?
 
     public init(name: String, redirectURIs: [String]) {
         self.name = name
@@ -28,6 +30,7 @@ public struct ClientRegistration: Sendable {
 
     public static let supportedGrantTypes = GrantType.allCases.map(\.rawValue)
     public static let supportedResponseTypes = ResponseType.allCases.map(\.rawValue)
+    public static let supportedAlgorithms = SigningAlgorithm.allCases.map(\.rawValue)
     public static let defaultScopes = ["openid", "profile", "email", "phone", "address", "offline_access"]
 
     public struct Invalid: Error, CustomStringConvertible, Equatable {
@@ -61,10 +64,30 @@ public struct ClientRegistration: Sendable {
             throw Invalid(reason: "a public client cannot use client_credentials: it has no secret")
         }
 
-        r.responseTypes = Self.unique(responseTypes.isEmpty ? ["code"] : responseTypes)
-        for type in r.responseTypes where !Self.supportedResponseTypes.contains(type) {
-            throw Invalid(reason: "unsupported response type '\(type)' (supported: code)")
+        // Every front-channel response starts at /authorize, which needs the
+        // authorization_code grant: a client_credentials-only client gets no
+        // response type, so neither a code nor a token can reach a browser.
+        let hasFrontChannel = r.grantTypes.contains("authorization_code")
+        var types: [String] = []
+        for text in responseTypes {
+            guard let type = ResponseType(parameter: text) else {
+                throw Invalid(reason: "unsupported response type '\(text)' (supported: \(Self.supportedResponseTypes.joined(separator: ", ")))")
+            }
+            types.append(type.rawValue)
         }
+        if !types.isEmpty && !hasFrontChannel {
+            throw Invalid(reason: "response types need the authorization_code grant type; this client cannot use /authorize")
+        }
+        r.responseTypes = Self.unique(types.isEmpty && hasFrontChannel ? ["code"] : types)
+
+        let algorithm = idTokenAlgorithm ?? SigningAlgorithm.rs256.rawValue
+        guard let parsed = SigningAlgorithm(rawValue: algorithm) else {
+            throw Invalid(reason: "unsupported ID token algorithm '\(algorithm)' (supported: \(Self.supportedAlgorithms.joined(separator: ", ")))")
+        }
+        if parsed == .hs256 && kind == .public {
+            throw Invalid(reason: "HS256 signs with the client's secret; a public client has none")
+        }
+        r.idTokenAlgorithm = parsed.rawValue
 
         if let method = authMethod {
             switch kind {
@@ -81,6 +104,11 @@ public struct ClientRegistration: Sendable {
             throw Invalid(reason: "'\(scope)' is not a valid scope (RFC 6749 §3.3)")
         }
         return r
+    }
+
+    /// The validated algorithm (RS256 unless another was given).
+    public var signingAlgorithm: SigningAlgorithm {
+        idTokenAlgorithm.flatMap(SigningAlgorithm.init(rawValue:)) ?? .rs256
     }
 
     /// The method this client must use at /token; nil: either secret method.

@@ -67,6 +67,19 @@ public struct Settings: Sendable, Equatable {
     public var metricsPort: Int?
     /// `text` or `json` (`LOG_FORMAT`).
     public var logFormat: LogFormat
+    /// How long a signing key signs before the next one takes over (`OIDC_KEY_ROTATION_DAYS`).
+    public var keyRotationPeriod: Duration = .days(90)
+    /// How long a next key is in `/jwks` before it signs (`OIDC_KEY_PUBLISH_AHEAD`, seconds).
+    public var keyPublishAhead: Duration = .seconds(86_400)
+    /// How often each replica reloads the keys (and one of them rotates):
+    /// a rotation reaches every replica within this.
+    public static let keyReloadInterval: Duration = .seconds(30)
+    /// The rotation rules these settings make. Propagation covers a
+    /// replica's reload and five minutes of clock skew.
+    public var keyRotationPolicy: KeyRotation.Policy {
+        KeyRotation.Policy(rotationPeriod: keyRotationPeriod, publishAhead: keyPublishAhead,
+                           idTokenLifetime: idTokenExpire, propagation: Self.keyReloadInterval + .seconds(300))
+    }
     /// trace, debug, info, notice, warning, error or critical (`LOG_LEVEL`).
     public var logLevel: String
 
@@ -158,6 +171,9 @@ public struct Settings: Sendable, Equatable {
         guard s.siteName.count <= 100 else {
             throw Invalid(variable: "OIDC_SITE_NAME", reason: "must be at most 100 characters")
         }
+        s.keyRotationPeriod = .days(try reader.integer("OIDC_KEY_ROTATION_DAYS", default: s.keyRotationPeriod.wholeSeconds / 86_400,
+                                                       in: 1...3650))
+        s.keyPublishAhead = try reader.duration("OIDC_KEY_PUBLISH_AHEAD", default: s.keyPublishAhead, in: 0...31_536_000)
         s.passwordMinLength = try reader.integer("OIDC_PASSWORD_MIN_LENGTH", default: s.passwordMinLength, in: 1...1024)
         if reader.string("OIDC_METRICS_PORT") != nil {
             s.metricsPort = try reader.integer("OIDC_METRICS_PORT", default: 0, in: 1...65535)

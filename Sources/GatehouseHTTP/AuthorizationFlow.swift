@@ -34,23 +34,58 @@ struct AuthorizationFlow {
         case .errorPage(let error):
             // The page never repeats the request (an unknown client_id is attacker text).
             return deps.pages.error(.invalidLink(code: error.code))
-        case .redirect(let error, let redirectURI, let state):
-            return HTTPResponses.redirect(RedirectResponse.error(error, redirectURI: redirectURI, state: state, issuer: deps.settings.issuer))
+        case .redirect(let error, let redirectURI, let state, let mode):
+            return respond(.error(error, redirectURI: redirectURI, state: state, issuer: deps.settings.issuer, mode: mode))
         }
     }
 
     func redirectError(_ error: OAuthError, _ request: AuthorizationRequest) -> Response {
-        HTTPResponses.redirect(RedirectResponse.error(error, redirectURI: request.redirectURI, state: request.state,
-                                                      issuer: deps.settings.issuer))
+        respond(.error(error, redirectURI: request.redirectURI, state: request.state, issuer: deps.settings.issuer,
+                       mode: request.responseMode))
     }
 
-    func issueCode(_ request: AuthorizationRequest, client: Client, user: User, authTime: Date) async throws -> Response {
-        let code = try await deps.grants.issueCode(for: request, client: client, userID: user.id, authTime: authTime,
-                                                   now: deps.clock.now, lifetime: deps.settings.codeExpire)
+    /// A response on its way to the client: a redirect, or the form-post page.
+    func respond(_ response: AuthorizationResponse) -> Response {
+        switch response {
+        case .redirect(let location):
+            return HTTPResponses.redirect(location)
+        case .formPost(let action, let fields):
+            return deps.pages.formPost(action: action, fields: fields)
+        }
+    }
+
+    /// Issues what the response type asks for (OIDC Core §3.1.2.5, §3.2.2.5,
+    /// §3.3.2.5): a code, an access token, an ID token, in the requested mode.
+    func issue(_ request: AuthorizationRequest, client: Client, user: User, authTime: Date) async throws -> Response {
+        let now = deps.clock.now
+        let type = request.responseType
+        let issued = try await deps.grants.authorize(request, client: client, userID: user.id, authTime: authTime, now: now,
+                                                     codeLifetime: deps.settings.codeExpire,
+                                                     accessTokenLifetime: deps.settings.tokenExpire)
+        var idToken: String?
+        if type.issuesIDToken {
+            var claims = IDTokenClaims(
+                issuer: deps.settings.issuer, subject: user.subject.uuidString.lowercased(), audience: client.clientID,
+                issuedAt: now, lifetime: deps.settings.idTokenExpire, authTime: authTime, nonce: request.nonce,
+                accessToken: issued.accessToken, code: issued.code, algorithm: client.idTokenAlgorithm)
+            if type == .idToken {
+                // No access token now or later, so no /userinfo: the claims
+                // travel in the ID token (OIDC Core §5.4).
+                claims.userClaims = UserClaims.claims(for: user, scopes: request.scopes)
+            }
+            idToken = try deps.signer.sign(claims, for: client)
+        }
         // RFC 9207: iss lets the client detect a mix-up between providers.
-        let location = RedirectResponse.url(request.redirectURI, [("code", code), ("state", request.state),
-                                                                  ("iss", deps.settings.issuer)])
-        return HTTPResponses.redirect(location)
+        return respond(.encode(request.redirectURI, [
+            ("code", issued.code),
+            ("access_token", issued.accessToken),
+            ("token_type", issued.accessToken.map { _ in "Bearer" }),
+            ("expires_in", issued.expiresIn.map(String.init)),
+            ("scope", issued.accessToken.map { _ in request.scopes.description }),
+            ("id_token", idToken),
+            ("state", request.state),
+            ("iss", deps.settings.issuer),
+        ], mode: request.responseMode))
     }
 
     /// The login page. Its CSRF token is bound to the signed sign-in cookie,

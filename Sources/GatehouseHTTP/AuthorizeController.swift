@@ -34,7 +34,7 @@ struct AuthorizeController {
         var hintSubject: String?
         if let hint = parameters.value("id_token_hint") {
             // OIDC Core §3.1.2.1: a hint must be an ID token this provider issued (expired ones included).
-            guard let claims = await deps.signer.verifiedClaims(hint) else {
+            guard let claims = await deps.signer.verifiedClaims(hint, clients: deps.clients) else {
                 return flow.redirectError(.invalidRequest("id_token_hint was not issued by this provider"), authorization)
             }
             hintSubject = claims.sub
@@ -69,7 +69,7 @@ struct AuthorizeController {
             var granted = authorization
             // A remembered consent was given on the consent page; a client without consent never showed one.
             granted.scopes = OfflineAccess.granted(authorization.scopes, consentedOnPage: client.requireConsent)
-            return try await flow.issueCode(granted, client: client, user: user, authTime: session.authTime ?? now)
+            return try await flow.issue(granted, client: client, user: user, authTime: session.authTime ?? now)
         }
     }
 

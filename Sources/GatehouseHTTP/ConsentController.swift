@@ -45,6 +45,6 @@ struct ConsentController {
                                          lifetime: deps.settings.skipConsentExpire)
         }
         // Allowed on the page: offline_access included (OIDC Core §11).
-        return try await flow.issueCode(authorization, client: client, user: user, authTime: session.authTime ?? now)
+        return try await flow.issue(authorization, client: client, user: user, authTime: session.authTime ?? now)
     }
 }

@@ -74,7 +74,21 @@ enum DefaultTemplates {
           </form>
         """ + foot
 
+    /// Form Post Response Mode §2: the response as a form the browser posts
+    /// to the client. The script (a file, allowed by the CSP) submits it at
+    /// once; without scripts the button does.
+    static let formPost = head("Continue") + """
+          <h1>Returning you to the application…</h1>
+          <form method="post" action="{{action}}" id="response">
+            {{#fields}}<input type="hidden" name="{{name}}" value="{{value}}">
+            {{/fields}}<p class="note">If nothing happens, continue here:</p>
+            <button type="submit">Continue</button>
+          </form>
+          <script src="{{form_post_script}}"></script>
+        """ + foot
+
     static let all: [(String, String)] = [
         ("login", login), ("consent", consent), ("error", error), ("message", message), ("end-session", endSession),
+        ("form-post", formPost),
     ]
 }

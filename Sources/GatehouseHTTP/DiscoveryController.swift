@@ -4,10 +4,10 @@ import HTTPTypes
 import Hummingbird
 
 /// `/.well-known/openid-configuration` (OIDC Discovery §3) and `/jwks`.
-/// Both documents are serialised once.
+/// Discovery is serialised once; the JWKS once per set of keys (`KeyRing`).
 struct DiscoveryController {
     let discoveryJSON: ByteBuffer
-    let jwksJSON: ByteBuffer
+    let keyRing: KeyRing
 
     init(deps: ServerDependencies) {
         let issuer = deps.settings.issuer
@@ -19,12 +19,13 @@ struct DiscoveryController {
             "jwks_uri": .string(issuer + "/jwks"),
             "end_session_endpoint": .string(issuer + "/end-session"),
             "scopes_supported": .strings(ClientRegistration.defaultScopes),
-            "claims_supported": .strings(UserClaims.supported + ["iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash"]),
+            "claims_supported": .strings(UserClaims.supported + ["iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash"]),
             "response_types_supported": .strings(ResponseType.allCases.map(\.rawValue)),
-            "response_modes_supported": .strings(["query"]),
-            "grant_types_supported": .strings(ClientRegistration.supportedGrantTypes),
+            "response_modes_supported": .strings(ResponseMode.allCases.map(\.rawValue)),
+            // implicit: the response types without a code (OAuth 2.0 Dynamic Registration §2.1).
+            "grant_types_supported": .strings(ClientRegistration.supportedGrantTypes + ["implicit"]),
             "subject_types_supported": .strings(["public"]),
-            "id_token_signing_alg_values_supported": .strings(["RS256"]),
+            "id_token_signing_alg_values_supported": .strings(SigningAlgorithm.allCases.map(\.rawValue)),
             "token_endpoint_auth_methods_supported": .strings(["client_secret_basic", "client_secret_post", "none"]),
             "code_challenge_methods_supported": .strings(deps.settings.allowPlainPKCE ? ["S256", "plain"] : ["S256"]),
             "prompt_values_supported": .strings(["none", "login", "consent", "select_account"]),
@@ -36,13 +37,13 @@ struct DiscoveryController {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         discoveryJSON = ByteBuffer(bytes: (try? encoder.encode(document)) ?? Data())
-        jwksJSON = ByteBuffer(string: deps.signer.jwksJSON)
+        keyRing = deps.keyRing
     }
 
     func register(on router: some RouterMethods<GatehouseRequestContext>) {
         router.get("/.well-known/openid-configuration") { _, _ in document(discoveryJSON) }
         router.on("/.well-known/openid-configuration", method: .options) { _, _ in CORS.preflight(methods: "GET") }
-        router.get("/jwks") { _, _ in document(jwksJSON, contentType: "application/jwk-set+json") }
+        router.get("/jwks") { _, _ in document(ByteBuffer(string: keyRing.current.jwksJSON), contentType: "application/jwk-set+json") }
         router.on("/jwks", method: .options) { _, _ in CORS.preflight(methods: "GET") }
     }
 

@@ -31,7 +31,7 @@ struct EndSessionController {
         guard let parameters else { return deps.pages.error(.malformedRequest) }
         let hint = parameters.value("id_token_hint")
         var claims: IDTokenClaims?
-        if let hint { claims = await deps.signer.verifiedClaims(hint) }
+        if let hint { claims = await deps.signer.verifiedClaims(hint, clients: deps.clients) }
         let sessionID = deps.sessionID(request)
 
         let confirmed = request.method == .post && sessionID.map { deps.isValidCSRF(parameters["csrf_token"], sessionID: $0) } == true

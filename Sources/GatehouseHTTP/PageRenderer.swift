@@ -14,7 +14,7 @@ public struct PageRenderer: Sendable {
     let library: MustacheLibrary
     let siteName: String
 
-    public static let templateNames = ["login", "consent", "error", "message", "end-session"]
+    public static let templateNames = ["login", "consent", "error", "message", "end-session", "form-post"]
 
     /// The content type every template is rendered with.
     static let contentTypeName = "GATEHOUSE_HTML"
@@ -61,8 +61,12 @@ public struct PageRenderer: Sendable {
 
     /// An HTML response with the headers every page carries: no framing, no
     /// caching, no referrer (so codes and states in URLs do not leak).
+    /// The form-post page's policy: the same, plus its one script from here.
+    static let formPostContentSecurityPolicy = contentSecurityPolicy + "; script-src 'self'"
+
     func page(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok,
-              headers extra: [(HTTPField.Name, String)] = []) -> Response {
+              headers extra: [(HTTPField.Name, String)] = [],
+              contentSecurityPolicy: String = PageRenderer.contentSecurityPolicy) -> Response {
         var values = values
         values["site_name"] = siteName
         values["stylesheet"] = StaticAssets.stylesheetURL
@@ -71,7 +75,7 @@ public struct PageRenderer: Sendable {
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
         headers[.xFrameOptions] = "DENY"
-        headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        headers[.contentSecurityPolicy] = contentSecurityPolicy
         headers[.referrerPolicy] = "no-referrer"
         for (name, value) in extra { headers.append(HTTPField(name: name, value: value)) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
@@ -84,6 +88,13 @@ public struct PageRenderer: Sendable {
         page("error", ["title": error.title, "message": error.message, "next_step": error.nextStep,
                        "code": error.code, "status": error.status.code],
              status: error.status, headers: headers)
+    }
+
+    /// An authorization response in form_post mode: a page whose form posts `fields` to `action`.
+    func formPost(action: String, fields: [AuthorizationResponse.FormField]) -> Response {
+        page("form-post", ["action": action, "fields": fields.map { ["name": $0.name, "value": $0.value] },
+                           "form_post_script": StaticAssets.formPostScriptURL],
+             contentSecurityPolicy: Self.formPostContentSecurityPolicy)
     }
 
     func message(_ title: String, _ message: String, headers: [(HTTPField.Name, String)] = []) -> Response {

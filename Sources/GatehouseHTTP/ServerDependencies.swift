@@ -18,7 +18,10 @@ public struct ServerDependencies: Sendable {
     public let throttle: any LoginThrottle
     /// What `/readyz` asks.
     public let readiness: any ReadinessProbe
-    public let signer: IDTokenSigner
+    /// The signing keys in use; reloaded when they change.
+    public let keyRing: KeyRing
+    /// The current signer (a value: one request keeps the one it took).
+    public var signer: IDTokenSigner { keyRing.current }
     public let pages: PageRenderer
     let csrfKey: SymmetricKey
     /// Signs the pre-sign-in cookie that the login form's CSRF token is bound to.
@@ -27,7 +30,7 @@ public struct ServerDependencies: Sendable {
     /// - Parameter box: the server secret's box; the CSRF and sign-in cookie keys are derived from it.
     public init(settings: Settings, clock: any WallClock, users: any UserStore, clients: any ClientStore,
                 grants: any GrantStore, sessions: any SessionStore, consents: any ConsentStore,
-                throttle: any LoginThrottle, readiness: any ReadinessProbe, signer: IDTokenSigner,
+                throttle: any LoginThrottle, readiness: any ReadinessProbe, keyRing: KeyRing,
                 pages: PageRenderer, box: SecretBox) {
         self.settings = settings
         self.clock = clock
@@ -38,7 +41,7 @@ public struct ServerDependencies: Sendable {
         self.consents = consents
         self.throttle = throttle
         self.readiness = readiness
-        self.signer = signer
+        self.keyRing = keyRing
         self.pages = pages
         self.csrfKey = box.derivedKey(for: "csrf")
         self.loginCookie = LoginCookie(key: box.derivedKey(for: "login cookie"), secure: settings.issuerIsHTTPS)

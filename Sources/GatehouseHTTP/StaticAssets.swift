@@ -32,12 +32,28 @@ enum StaticAssets {
     static let stylesheetURL = stylesheetPath + "?v=" + SHA256.hash(data: Data(stylesheet.utf8))
         .prefix(6).map { String(format: "%02x", $0) }.joined()
 
+    /// Submits the form-post page's form (Form Post Response Mode §2). The
+    /// prototype's submit, so no field named "submit" can shadow it.
+    static let formPostScript = """
+        HTMLFormElement.prototype.submit.call(document.getElementById("response"));
+
+        """
+    static let formPostScriptPath = "/static/form-post.js"
+    static let formPostScriptURL = formPostScriptPath + "?v=" + digest(formPostScript)
+
+    static func digest(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+    }
+
     /// A 16×16 icon (a PNG inside an ICO container, which every browser reads).
     static let favicon: [UInt8] = Array(Data(base64Encoded: faviconBase64)!)
 
     static func register(on router: some RouterMethods<GatehouseRequestContext>) {
         router.get(.init(stringLiteral: stylesheetPath)) { _, _ in
             asset(ByteBuffer(string: stylesheet), type: "text/css; charset=utf-8")
+        }
+        router.get(.init(stringLiteral: formPostScriptPath)) { _, _ in
+            asset(ByteBuffer(string: formPostScript), type: "text/javascript; charset=utf-8")
         }
         router.get("/favicon.ico") { _, _ in
             asset(ByteBuffer(bytes: favicon), type: "image/x-icon")

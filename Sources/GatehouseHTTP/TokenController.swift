@@ -113,11 +113,11 @@ struct TokenController {
     private func response(_ tokens: IssuedTokens, client: Client, policy: TokenPolicy) async throws -> TokenResponse {
         var idToken: String?
         if tokens.scopes.contains("openid"), let subject = tokens.subject {
-            idToken = try await deps.signer.sign(IDTokenClaims(
+            idToken = try deps.signer.sign(IDTokenClaims(
                 issuer: deps.settings.issuer, subject: subject.uuidString.lowercased(), audience: client.clientID,
                 issuedAt: policy.now, lifetime: deps.settings.idTokenExpire, authTime: tokens.authTime,
-                nonce: tokens.nonce, accessToken: tokens.accessToken
-            ))
+                nonce: tokens.nonce, accessToken: tokens.accessToken, algorithm: client.idTokenAlgorithm
+            ), for: client)
         }
         return TokenResponse(access_token: tokens.accessToken, expires_in: tokens.expiresIn,
                              refresh_token: tokens.refreshToken, id_token: idToken, scope: tokens.scopes.description)

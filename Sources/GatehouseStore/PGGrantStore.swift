@@ -10,28 +10,37 @@ public struct PGGrantStore: GrantStore {
         self.pool = pool
     }
 
-    public func issueCode(for request: AuthorizationRequest, client: Client, userID: Int64, authTime: Date,
-                          now: Date, lifetime: Duration) async throws -> String {
-        let code = SecretToken.generate()
-        let digest = SecretToken.digest(of: code)
-        let expires = now.addingTimeInterval(lifetime.timeInterval)
+    public func authorize(_ request: AuthorizationRequest, client: Client, userID: Int64, authTime: Date,
+                          now: Date, codeLifetime: Duration, accessTokenLifetime: Duration) async throws -> FrontChannelTokens {
+        let code = request.responseType.issuesCode ? SecretToken.generate() : nil
+        let access = request.responseType.issuesAccessToken ? SecretToken.generate() : nil
+        let codeExpires = now.addingTimeInterval(codeLifetime.timeInterval)
+        let accessExpires = now.addingTimeInterval(accessTokenLifetime.timeInterval)
+        // The grant lives as long as the longest of what it holds.
+        let grantExpires = max(code == nil ? now : codeExpires, access == nil ? now : accessExpires)
         let scopes = PGTextArray(request.scopes.values)
-        // One statement, so the grant and its code appear together or not at all.
+        // One statement, so the grant and its code and token appear together or not at all.
         try await pool.storeConnection { conn in
             try conn.query("""
                 WITH g AS (
                     INSERT INTO grants (client_id, user_id, scopes, auth_time, created_at, expires_at)
                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+                ),
+                c AS (
+                    INSERT INTO authorization_codes (code_digest, grant_id, redirect_uri, scopes, nonce,
+                        code_challenge, code_challenge_method, created_at, expires_at)
+                    SELECT $7::bytea, g.id, $8, $3, $9, $10, $11, $5, $12 FROM g WHERE $7::bytea IS NOT NULL
                 )
-                INSERT INTO authorization_codes (code_digest, grant_id, redirect_uri, scopes, nonce,
-                    code_challenge, code_challenge_method, created_at, expires_at)
-                SELECT $7, g.id, $8, $3, $9, $10, $11, $5, $6 FROM g
+                INSERT INTO access_tokens (token_digest, grant_id, scopes, created_at, expires_at)
+                SELECT $13::bytea, g.id, $3, $5, $14 FROM g WHERE $13::bytea IS NOT NULL
                 """,
-                [client.id, userID, scopes, authTime, now, expires, digest, request.redirectURI, request.nonce,
-                 request.codeChallenge, request.codeChallengeMethod?.rawValue]
+                [client.id, userID, scopes, authTime, now, grantExpires, code.map(SecretToken.digest(of:)),
+                 request.redirectURI, request.nonce, request.codeChallenge, request.codeChallengeMethod?.rawValue,
+                 codeExpires, access.map(SecretToken.digest(of:)), accessExpires]
             )
         }
-        return code
+        return FrontChannelTokens(code: code, accessToken: access,
+                                  expiresIn: access.map { _ in accessTokenLifetime.wholeSeconds })
     }
 
     /// What a redemption transaction did. A revocation must commit, so it

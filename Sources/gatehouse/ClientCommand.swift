@@ -24,7 +24,8 @@ struct ClientCommand: AsyncParsableCommand {
         var `public` = false
         @Option(name: .customLong("grant-type"), help: "authorization_code, refresh_token or client_credentials (repeatable; default: authorization_code and refresh_token).")
         var grantTypes: [String] = []
-        @Option(name: .customLong("response-type"), help: "Response type (repeatable; default: code).")
+        @Option(name: .customLong("response-type"),
+                help: "code, id_token, \"id_token token\", \"code id_token\", \"code token\" or \"code id_token token\" (repeatable; default: code).")
         var responseTypes: [String] = []
         @Option(name: .customLong("scope"), help: "Scope the client may ask for (repeatable; default: openid profile email phone address offline_access).")
         var scopes: [String] = []
@@ -36,6 +37,9 @@ struct ClientCommand: AsyncParsableCommand {
         @Flag(name: .customLong("allow-insecure-redirect"),
               help: "Accept plain-http redirect URIs on hosts other than loopback (development only).")
         var allowInsecureRedirect = false
+        @Option(name: .customLong("id-token-alg"),
+                help: "RS256 (default), ES256, EdDSA or HS256 (signed with the client's secret, which is then kept sealed).")
+        var idTokenAlgorithm: String?
         @Flag(help: "Print one JSON object.")
         var json = false
 
@@ -48,6 +52,7 @@ struct ClientCommand: AsyncParsableCommand {
             registration.scopes = scopes
             registration.requireConsent = !noConsent
             registration.authMethod = authMethod
+            registration.idTokenAlgorithm = idTokenAlgorithm
             // https only, whatever this machine's OIDC_ISSUER says: the CLI's
             // environment is not necessarily the server's.
             let valid = try registration.validated(policy: RedirectURIPolicy(allowsInsecureHTTP: allowInsecureRedirect))
@@ -135,6 +140,8 @@ struct ClientJSON: Encodable {
     /// The one method enforced at /token, or null when either secret method is accepted.
     let token_endpoint_auth_method: String?
     let token_endpoint_auth_methods: [String]
+    /// The client registration field (OIDC Dynamic Client Registration §2).
+    let id_token_signed_response_alg: String
     let created_at: String
 
     init(_ c: Client, secret: String?) {
@@ -151,6 +158,7 @@ struct ClientJSON: Encodable {
         reuse_consent = c.reuseConsent
         token_endpoint_auth_method = c.tokenEndpointAuthMethod
         token_endpoint_auth_methods = c.allowedAuthMethods
+        id_token_signed_response_alg = c.idTokenAlgorithm.rawValue
         created_at = ISO8601DateFormatter().string(from: c.createdAt)
     }
 

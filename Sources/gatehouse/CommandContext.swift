@@ -31,7 +31,10 @@ struct CommandContext {
     }
 
     var users: PGUserStore { PGUserStore(pool: pool) }
-    var clients: PGRelyingPartyStore { PGRelyingPartyStore(pool: pool) }
+    /// Seals HS256 clients' secrets when GATEHOUSE_SECRET_KEY is set (only those clients need it).
+    var clients: PGRelyingPartyStore {
+        PGRelyingPartyStore(pool: pool, box: settings.secretKey.flatMap { try? SecretBox(secret: $0) })
+    }
 }
 
 /// Writes a line to stderr (warnings that must not mix with parseable stdout).

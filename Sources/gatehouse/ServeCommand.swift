@@ -35,9 +35,17 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(conninfo: settings.databaseURL, size: 1, acquireTimeout: .seconds(60)),
             logger: logger
         )
+        // So has the key rotation, so a long sweep pass never delays a reload.
+        let keysPool = WorkerPool(
+            configuration: .init(conninfo: settings.databaseURL, size: 1, acquireTimeout: .seconds(20)),
+            logger: logger
+        )
         try await pool.connectAll()
         let dependencies = try await ServerDependencies.live(settings: settings, pool: pool)
-        var services: [any Service] = []
+        var services: [any Service] = [
+            KeyRotationService(store: PGSigningKeyStore(pool: keysPool), ring: dependencies.keyRing, settings: settings,
+                               box: try settings.secretBox(), clock: SystemClock(), logger: Logger(label: "gatehouse.keys")),
+        ]
         if settings.sweepInterval > .zero {
             services.append(ExpirySweepService(
                 sweeper: ExpirySweeper(pool: sweepPool, batchSize: settings.sweepBatchSize,
@@ -65,6 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         ])
         try await app.runService()
         await sweepPool.shutdown()
+        await keysPool.shutdown()
         await pool.shutdown()
     }
 }

@@ -77,15 +77,24 @@ struct HardeningCommandTests {
         }
     }
 
-    @Test("17, 18. keys rotate changes nothing under a secret that cannot open the active key; keys reseal moves every key to a new secret")
+    @Test("17, 18. keys rotate changes nothing under a secret that cannot open the keys; keys reseal moves every key and HS256 secret to a new secret")
     func rotateAndReseal() async throws {
         let (old, new) = (Self.randomSecret(), Self.randomSecret())
-        let first = try await with(secret: old).run(["keys", "rotate"])
+        let first = try await with(secret: old).run(["keys", "rotate", "--now"])
         #expect(first.status == 0, "\(first.stderr)")
         let before = try keys()
-        #expect(before.count == 1)
+        #expect(before.map { $0[1] }.sorted() == ["active", "next"])
+        let hs256 = try await with(secret: old).run(["client", "create", "--name", "H", "--redirect-uri", "https://rp.example/cb",
+                                                    "--id-token-alg", "HS256", "--json"])
+        #expect(hs256.status == 0, "\(hs256.stderr)")
+        func sealedSecrets() throws -> [String] {
+            try db.connect().query("SELECT encode(secret_sealed, 'hex') FROM clients WHERE secret_sealed IS NOT NULL").rows
+                .map { try $0.decode(String.self, at: 0) }
+        }
+        let sealedBefore = try sealedSecrets()
+        #expect(sealedBefore.count == 1)
 
-        // A mistyped secret: refused, and the good key stays active.
+        // A mistyped secret: refused, and the good keys stay as they are.
         let mistyped = try await with(secret: new).run(["keys", "rotate"])
         #expect(mistyped.status != 0)
         #expect(mistyped.stderr.contains("does not open the active RS256 key"))
@@ -96,16 +105,25 @@ struct HardeningCommandTests {
         #expect(wrongOld.status != 0)
         #expect(wrongOld.stderr.contains("nothing was changed"))
         #expect(try keys() == before)
+        #expect(try sealedSecrets() == sealedBefore)
 
         let resealed = try await with(secret: new).run(["keys", "reseal"], stdin: old + "\n")
         #expect(resealed.status == 0, "\(resealed.stderr)")
+        #expect(resealed.stdout.contains("re-sealed 2 key(s) and 1 client secret(s)"))
         let after = try keys()
         #expect(after.map { $0[0] } == before.map { $0[0] })
-        #expect(after[0][2] != before[0][2])
-        // Now the new secret opens the active key, so it can rotate.
-        let rotated = try await with(secret: new).run(["keys", "rotate"])
+        #expect(zip(after, before).allSatisfy { $0[2] != $1[2] })
+        #expect(try sealedSecrets() != sealedBefore)
+        // Now the new secret opens the keys, so it can rotate: the next key becomes active at once.
+        let rotated = try await with(secret: new).run(["keys", "rotate", "--now"])
         #expect(rotated.status == 0, "\(rotated.stderr)")
-        #expect(try keys().map { $0[1] } == ["retired", "active"])
+        let states = Dictionary(uniqueKeysWithValues: try keys().map { ($0[0], $0[1]) })
+        let oldActive = try #require(before.first { $0[1] == "active" })[0]
+        let oldNext = try #require(before.first { $0[1] == "next" })[0]
+        #expect(states[oldActive] == "retired")
+        #expect(states[oldNext] == "active")
+        #expect(states.values.sorted() == ["active", "next", "retired"])
+        #expect(rotated.stdout.contains("active RS256 key: \(oldNext)"))
     }
 
     @Test("19. client create requires https redirect URIs (loopback http allowed) unless --allow-insecure-redirect, whatever OIDC_ISSUER is")

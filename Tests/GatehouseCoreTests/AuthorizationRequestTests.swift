@@ -26,7 +26,7 @@ struct AuthorizationRequestTests {
 
     /// The error code when the failure is a redirect to the client; nil otherwise.
     func redirectedError(_ result: Result<AuthorizationRequest, AuthorizationRequest.Failure>) -> String? {
-        if case .failure(.redirect(let error, let uri, _)) = result, uri == "https://rp.example/cb" { return error.code }
+        if case .failure(.redirect(let error, let uri, _, _)) = result, uri == "https://rp.example/cb" { return error.code }
         return nil
     }
 
@@ -70,7 +70,7 @@ struct AuthorizationRequestTests {
         #expect(redirectedError(validate(Self.base + [("request", "eyJ...")])) == "request_not_supported")
         #expect(redirectedError(validate(Self.base + [("nonce", "a"), ("nonce", "b")])) == "invalid_request")
         #expect(redirectedError(validate(replacing("state", with: String(repeating: "s", count: 2049)))) == "invalid_request")
-        if case .failure(.redirect(_, _, let state)) = validate(replacing("response_type", with: nil)) {
+        if case .failure(.redirect(_, _, let state, _)) = validate(replacing("response_type", with: nil)) {
             #expect(state == "s-1")
         }
     }

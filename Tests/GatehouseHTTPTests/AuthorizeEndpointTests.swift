@@ -50,8 +50,9 @@ struct AuthorizeEndpointTests {
                     let page = try await browser.get(uri)
                     #expect(page.status == .found, sourceLocation: sourceLocation)
                     let location = try #require(page.location, sourceLocation: sourceLocation)
-                    #expect(location.hasPrefix("http://example.org/?"), sourceLocation: sourceLocation)
-                    let query = FormParameters.ofQuery(location)
+                    #expect(location.hasPrefix("http://example.org/?") || location.hasPrefix("http://example.org/#"),
+                            sourceLocation: sourceLocation)
+                    let query = FormParameters.ofResponse(location)
                     #expect(query["error"] == code, "\(location)", sourceLocation: sourceLocation)
                     #expect(query["error_description"]?.isEmpty == false, sourceLocation: sourceLocation)
                     #expect(query["state"] == "123123", sourceLocation: sourceLocation)

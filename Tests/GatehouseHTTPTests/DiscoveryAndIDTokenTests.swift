@@ -24,7 +24,7 @@ struct DiscoveryAndIDTokenTests {
                     #expect(doc[key] != nil, "\(key) missing")
                 }
                 #expect(doc["token_endpoint"] as? String == "https://id.example.com/tenant/token")
-                #expect(doc["id_token_signing_alg_values_supported"] as? [String] == ["RS256"])
+                #expect(doc["id_token_signing_alg_values_supported"] as? [String] == ["RS256", "ES256", "EdDSA", "HS256"])
                 #expect(doc["code_challenge_methods_supported"] as? [String] == ["S256"])
                 #expect((doc["token_endpoint_auth_methods_supported"] as? [String])?.contains("client_secret_basic") == true)
             }
@@ -60,8 +60,9 @@ struct DiscoveryAndIDTokenTests {
                 let json = try #require(try JSONSerialization.jsonObject(with: Data(header)) as? [String: Any])
                 #expect(json["alg"] as? String == "RS256")
                 let doc = try #require(try JSONSerialization.jsonObject(with: Data(jwks.body.utf8)) as? [String: [[String: Any]]])
-                #expect(doc["keys"]?.first?["kid"] as? String == json["kid"] as? String)
-                #expect(doc["keys"]?.first?["d"] == nil)  // never a private member
+                let signingKey = try #require(doc["keys"]?.first { $0["kid"] as? String == json["kid"] as? String })
+                #expect(signingKey["alg"] as? String == "RS256")
+                #expect(doc["keys"]?.allSatisfy { $0["d"] == nil } == true)  // never a private member
             }
         }
     }
@@ -90,9 +91,14 @@ struct DiscoveryAndIDTokenTests {
     func signingKeyPersistence() async throws {
         try await TestProvider.with { op in
             let sealed = try await op.pool.withConnection { conn in
-                try conn.query("SELECT count(*), bool_and(position('PRIVATE KEY'::bytea in private_key) = 0) FROM signing_keys").first!
+                try conn.query("""
+                    SELECT count(*), bool_and(position('PRIVATE KEY'::bytea in private_key) = 0),
+                           string_agg(algorithm || ':' || state, ',' ORDER BY algorithm)
+                    FROM signing_keys
+                    """).first!
             }
-            #expect(try sealed.decode(Int.self, at: 0) == 1)
+            #expect(try sealed.decode(Int.self, at: 0) == 3)
+            #expect(try sealed.decode(String.self, at: 2) == "ES256:active,EdDSA:active,RS256:active")
             #expect(try sealed.decode(Bool.self, at: 1) == true)
             let again = try await ServerDependencies.live(settings: op.settings, pool: op.pool, clock: op.clock)
             #expect(again.signer.jwksJSON == op.deps.signer.jwksJSON)

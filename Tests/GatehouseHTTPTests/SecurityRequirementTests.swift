@@ -32,7 +32,9 @@ struct SecurityRequirementTests {
                     ("scope", "openid"), ("state", "s1"),
                 ]))
                 #expect(implicit.status == .found)
-                let error = FormParameters.ofQuery(implicit.location ?? "")
+                // A token word in response_type: the error goes in the fragment, as the answer would.
+                #expect(implicit.location?.hasPrefix("http://example.org/#") == true)
+                let error = FormParameters.ofFragment(implicit.location ?? "")
                 #expect(error["error"] == "unsupported_response_type")
                 #expect(error["state"] == "s1")
                 #expect(error["iss"] == op.settings.issuer)
@@ -50,32 +52,31 @@ struct SecurityRequirementTests {
         }
     }
 
-    @Test("no in-browser response modes: web_message, fragment and form_post are invalid_request; discovery lists only query")
-    func onlyQueryResponseMode() async throws {
+    @Test("response modes: an unknown one is invalid_request, query cannot carry tokens, discovery lists query, fragment and form_post")
+    func responseModes() async throws {
         try await TestProvider.with { op in
             let (client, _) = try await op.createClient()
             try await op.app().test(.router) { http in
                 let browser = Browser(http)
-                for mode in ["web_message", "fragment", "form_post"] {
-                    let page = try await browser.get(op.authorizeURI(client, extra: [("response_mode", mode)]))
-                    #expect(page.status == .found, "\(mode)")
-                    let location = page.location ?? ""
-                    #expect(location.hasPrefix("http://example.org/?"), "\(mode): \(location)")
-                    #expect(!location.contains("#"))
-                    let query = FormParameters.ofQuery(location)
-                    #expect(query["error"] == "invalid_request", "\(mode)")
-                    #expect(query["code"] == nil)
-                    #expect(query["state"] == "123123")
-                    #expect(query["iss"] == op.settings.issuer)
+                let page = try await browser.get(op.authorizeURI(client, extra: [("response_mode", "web_message")]))
+                #expect(page.status == .found)
+                let location = page.location ?? ""
+                #expect(location.hasPrefix("http://example.org/?"), "\(location)")
+                let query = FormParameters.ofQuery(location)
+                #expect(query["error"] == "invalid_request")
+                #expect(query["code"] == nil)
+                #expect(query["state"] == "123123")
+                #expect(query["iss"] == op.settings.issuer)
+                // Every known mode may carry a code: each leads to the login page.
+                for mode in ["query", "fragment", "form_post"] {
+                    let accepted = try await browser.get(op.authorizeURI(client, extra: [("response_mode", mode)]))
+                    #expect(accepted.status == .ok, "\(mode)")
+                    #expect(accepted.body.contains("name=\"password\""), "\(mode)")
                 }
-                // response_mode=query is the one accepted: it leads to the login page.
-                let query = try await browser.get(op.authorizeURI(client, extra: [("response_mode", "query")]))
-                #expect(query.status == .ok)
-                #expect(query.body.contains("name=\"password\""))
 
                 let discovery = try await Self.json(browser.get("/.well-known/openid-configuration"))
-                #expect(discovery["response_modes_supported"] as? [String] == ["query"])
-                #expect(discovery["response_types_supported"] as? [String] == ["code"])
+                #expect(discovery["response_modes_supported"] as? [String] == ["query", "fragment", "form_post"])
+                #expect(discovery["response_types_supported"] as? [String] == ResponseType.allCases.map(\.rawValue))
             }
         }
     }

@@ -156,4 +156,15 @@ extension FormParameters {
         guard let query = url.split(separator: "?", maxSplits: 1).dropFirst().first else { return FormParameters() }
         return FormParameters(encoded: query) ?? FormParameters()
     }
+
+    /// The parameters in a URL's fragment (response_mode=fragment).
+    static func ofFragment(_ url: String) -> FormParameters {
+        guard let fragment = url.split(separator: "#", maxSplits: 1).dropFirst().first else { return FormParameters() }
+        return FormParameters(encoded: fragment) ?? FormParameters()
+    }
+
+    /// The response parameters of a redirect, wherever its mode put them.
+    static func ofResponse(_ url: String) -> FormParameters {
+        url.contains("#") ? ofFragment(url) : ofQuery(url)
+    }
 }

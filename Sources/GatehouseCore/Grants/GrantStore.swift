@@ -50,12 +50,29 @@ public struct CodeRedemption: Sendable {
     }
 }
 
+/// What the authorization endpoint hands out in the front channel
+/// (the ID token is signed from it afterwards).
+public struct FrontChannelTokens: Sendable {
+    public let code: String?
+    public let accessToken: String?
+    public let expiresIn: Int?
+
+    public init(code: String?, accessToken: String?, expiresIn: Int?) {
+        self.code = code
+        self.accessToken = accessToken
+        self.expiresIn = expiresIn
+    }
+}
+
 /// Grants, codes and tokens. Each method is one short transaction; protocol
 /// failures are thrown as `OAuthError`.
 public protocol GrantStore: Sendable {
-    /// Records a grant and a single-use code for it; returns the code.
-    func issueCode(for request: AuthorizationRequest, client: Client, userID: Int64, authTime: Date,
-                   now: Date, lifetime: Duration) async throws -> String
+    /// Records a grant with what `request.responseType` asks for: a
+    /// single-use code and/or an access token (never a refresh token: the
+    /// front channel gets none). Like every token, they belong to the grant,
+    /// so revocation and the sweep see them.
+    func authorize(_ request: AuthorizationRequest, client: Client, userID: Int64, authTime: Date,
+                   now: Date, codeLifetime: Duration, accessTokenLifetime: Duration) async throws -> FrontChannelTokens
     // The token grants authenticate their client in the same transaction as
     // the grant itself: one database round trip per token request.
 
@@ -69,4 +86,16 @@ public protocol GrantStore: Sendable {
                                 policy: TokenPolicy) async throws -> (Client, IssuedTokens)
     /// The user and granted scopes of a live access token, or nil.
     func owner(ofAccessToken token: String, now: Date) async throws -> (user: User, scopes: Scopes)?
+}
+
+extension GrantStore {
+    /// Records a grant and a single-use code for it (whatever the request's
+    /// response type); returns the code.
+    public func issueCode(for request: AuthorizationRequest, client: Client, userID: Int64, authTime: Date,
+                          now: Date, lifetime: Duration) async throws -> String {
+        var codeOnly = request
+        codeOnly.responseType = .code
+        return try await authorize(codeOnly, client: client, userID: userID, authTime: authTime, now: now,
+                                   codeLifetime: lifetime, accessTokenLifetime: lifetime).code!
+    }
 }

@@ -13,13 +13,31 @@ public struct StoredSigningKey: Sendable {
     public let state: SigningKeyState
     public let sealedPrivateKey: [UInt8]
     public let publicJWK: [String: String]
+    public let createdAt: Date
+    public let activatedAt: Date?
+    public let retiredAt: Date?
+    /// For a next key: when `keys rotate` asked for it to become active
+    /// (as soon as it has been published long enough).
+    public let promoteAfter: Date?
 
-    public init(kid: String, algorithm: String, state: SigningKeyState, sealedPrivateKey: [UInt8], publicJWK: [String: String]) {
+    public init(kid: String, algorithm: String, state: SigningKeyState, sealedPrivateKey: [UInt8],
+                publicJWK: [String: String], createdAt: Date = Date(timeIntervalSince1970: 0),
+                activatedAt: Date? = nil, retiredAt: Date? = nil, promoteAfter: Date? = nil) {
         self.kid = kid
         self.algorithm = algorithm
         self.state = state
         self.sealedPrivateKey = sealedPrivateKey
         self.publicJWK = publicJWK
+        self.createdAt = createdAt
+        self.activatedAt = activatedAt
+        self.retiredAt = retiredAt
+        self.promoteAfter = promoteAfter
+    }
+
+    /// The key's place in the rotation rules.
+    public var lifecycle: KeyRotation.Key {
+        KeyRotation.Key(kid: kid, state: state, createdAt: createdAt, activatedAt: activatedAt,
+                        retiredAt: retiredAt, promoteAfter: promoteAfter)
     }
 }
 

@@ -1,0 +1,68 @@
+import Foundation
+import GatehouseCore
+import GatehouseHTTP
+import GatehouseStore
+import Logging
+import ServiceLifecycle
+
+/// Inside `serve`: every `Settings.keyReloadInterval`, one replica at a time
+/// applies the rotation rules (`KeyRotation`), and every replica reloads the
+/// published keys, so a rotation made anywhere reaches it within the interval.
+public struct KeyRotationService: Service {
+    let store: PGSigningKeyStore
+    let ring: KeyRing
+    let settings: Settings
+    let box: SecretBox
+    let clock: any WallClock
+    let logger: Logger
+
+    public init(store: PGSigningKeyStore, ring: KeyRing, settings: Settings, box: SecretBox, clock: any WallClock,
+                logger: Logger) {
+        self.store = store
+        self.ring = ring
+        self.settings = settings
+        self.box = box
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await tick()
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: Settings.keyReloadInterval) }
+            } catch {
+                return  // shutting down
+            }
+        }
+    }
+
+    /// One rotation pass and one reload; failures are logged and tried again
+    /// at the next tick (the keys in use keep signing meanwhile).
+    @discardableResult
+    public func tick() async -> PGSigningKeyStore.RotationReport? {
+        var report: PGSigningKeyStore.RotationReport?
+        do {
+            let box = self.box
+            let done = try await store.rotate(SigningAlgorithm.asymmetric, now: clock.now, policy: settings.keyRotationPolicy) {
+                try SigningKeyMaterial.generate($0, sealingWith: box)
+            }
+            if done.changed {
+                logger.notice("signing keys rotated", metadata: [
+                    "created": "\(done.created)", "activated": "\(done.promoted)", "removed": "\(done.removed)",
+                ])
+            }
+            report = done
+        } catch {
+            logger.error("key rotation failed; retrying at the next tick", metadata: ["error": "\(error)"])
+        }
+        do {
+            if try await ring.reload(try await store.publishedKeys()) {
+                logger.info("signing keys reloaded", metadata: ["kids": "\(ring.current.fingerprint)"])
+            }
+        } catch {
+            logger.error("reloading signing keys failed; keeping the keys in use", metadata: ["error": "\(error)"])
+        }
+        return report
+    }
+}
