@@ -29,11 +29,11 @@ test-fast: ## The loop between edits: every test that needs no Postgres (the pro
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter GatehouseCoreTests
 
-test-swift: ## Every Swift test against a throwaway Postgres, without the Python system checks (fuzz, outage, shutdown)
+test-swift: ## Every Swift test against a throwaway Postgres, without the Python system checks (fuzz, outage, shutdown, RP libraries)
 	@scripts/ensure-deps.sh
 	$(SWIFT) build --build-tests
 	GATEHOUSE_BIN="$$($(SWIFT) build --show-bin-path)/gatehouse" \
-		scripts/with-test-postgres.sh $(SWIFT) test --skip-build --skip HostileInputAndFaultTests --skip gracefulShutdown
+		scripts/with-test-postgres.sh $(SWIFT) test --skip-build --skip HostileInputAndFaultTests --skip gracefulShutdown --skip RelyingPartyLibraryTests
 
 bench: ## Run the benchmarks (release build, durable Postgres, wrk): endpoints, then the sweep
 	@bench/run.sh
