@@ -626,9 +626,10 @@ def browser_problems(path, response):
     location = response.header("Location") or ""
     if 300 <= response.status < 400:
         if path in ("/authorize", "/consent"):
-            if not location.startswith(REDIRECT + "?"):
+            # The query for a code, the fragment when a token or ID token is (or was asked to be) in it.
+            if not (location.startswith(REDIRECT + "?") or location.startswith(REDIRECT + "#")):
                 return [f"redirect to an unregistered URI {location[:160]!r}"]
-            query = query_of(location)
+            query = query_of(location.replace("#", "?", 1) if location.startswith(REDIRECT + "#") else location)
             if "error" not in query and "code" not in query:
                 return [f"redirect to the client with neither error= nor code= {location[:160]!r}"]
             if "code" not in query and path == "/authorize" and response.status != 302:
