@@ -20,6 +20,7 @@ migrate: ## Apply migrations (to the local Postgres when DATABASE_URL is unset)
 test: ## Build and run every test against a throwaway Postgres
 	@scripts/ensure-deps.sh
 	@scripts/ensure-python-deps.sh
+	@scripts/ensure-browser.sh
 	python3 Tests/System/check_compose.py
 	$(SWIFT) build --build-tests
 	GATEHOUSE_BIN="$$($(SWIFT) build --show-bin-path)/gatehouse" \

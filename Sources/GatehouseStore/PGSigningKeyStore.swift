@@ -70,12 +70,6 @@ public struct PGSigningKeyStore: SigningKeyStore {
         }
     }
 
-    /// Makes sure an active key of `algorithm` exists (see `ensureActiveKeys`).
-    public func ensureActiveKey(algorithm: String, make: @escaping @Sendable () throws -> SigningKeyMaterial) async throws {
-        guard let parsed = SigningAlgorithm(rawValue: algorithm) else { throw StoreError.invalid("unknown algorithm \(algorithm)") }
-        try await ensureActiveKeys([parsed], now: Date()) { _ in try make() }
-    }
-
     /// Serialises key changes between replicas and the CLI.
     static let keysLock: Int64 = 0x6761_7465_6B65_7973
 
@@ -169,29 +163,6 @@ public struct PGSigningKeyStore: SigningKeyStore {
             }
             try conn.query("UPDATE signing_keys SET promote_after = $2 WHERE kid = $1", kid, now)
             return (kid, max(now, KeyRotation.earliestPromotion(of: next!, policy: policy)))
-        }
-    }
-
-    /// Makes `material` the active key of its algorithm, retiring the old one.
-    /// - Parameter check: sees the active keys (under lock) first; throwing
-    ///   changes nothing.
-    public func activate(_ material: SigningKeyMaterial,
-                         check: @escaping @Sendable ([StoredSigningKey]) throws -> Void) async throws {
-        let jwk = try PGJSON(encoding: material.publicJWK)
-        try await pool.storeTransaction { conn in
-            let active = try conn.query("""
-                SELECT \(Self.columns) FROM signing_keys
-                WHERE algorithm = $1 AND state = 'active' FOR UPDATE
-                """, material.algorithm).rows.map(Self.key(from:))
-            try check(active)
-            try conn.query("""
-                UPDATE signing_keys SET state = 'retired', retired_at = now()
-                WHERE algorithm = $1 AND state = 'active'
-                """, material.algorithm)
-            try conn.query("""
-                INSERT INTO signing_keys (kid, algorithm, state, private_key, public_jwk, activated_at)
-                VALUES ($1, $2, 'active', $3, $4, now())
-                """, [material.kid, material.algorithm, material.sealedPrivateKey, jwk])
         }
     }
 }

@@ -44,7 +44,4 @@ public struct StoredSigningKey: Sendable {
 public protocol SigningKeyStore: Sendable {
     /// Every key that is published: active, next and retired.
     func publishedKeys() async throws -> [StoredSigningKey]
-    /// Makes `material` the active key of its algorithm; the previous one is
-    /// retired. `check` sees the current active keys first; throwing changes nothing.
-    func activate(_ material: SigningKeyMaterial, check: @escaping @Sendable ([StoredSigningKey]) throws -> Void) async throws
 }
