@@ -38,7 +38,9 @@ public final class WorkerPool: Sendable {
             database: String? = nil,
             size: Int = Configuration.defaultSize,
             acquireTimeout: Duration = .seconds(5),
-            reconnectBackoff: (initial: Duration, maximum: Duration) = (.milliseconds(100), .seconds(5)),
+            // At most 2 s between attempts: a failed connect to a down database is
+            // cheap, and service must come back within seconds of the database.
+            reconnectBackoff: (initial: Duration, maximum: Duration) = (.milliseconds(100), .seconds(2)),
             statementTimeout: Duration? = nil
         ) {
             self.conninfo = conninfo
@@ -54,8 +56,7 @@ public final class WorkerPool: Sendable {
 
     public let configuration: Configuration
     private let workers: [PGWorker]
-    // DispatchSource is thread-safe; it only lacks the Sendable annotation.
-    nonisolated(unsafe) private let watchdog: DispatchSourceTimer
+    private let watchdog: Watchdog
     private let closed = Atomic<Bool>(false)
     private let nextWorker = Atomic<Int>(0)
 
@@ -65,18 +66,15 @@ public final class WorkerPool: Sendable {
         self.workers = (0..<configuration.size).map {
             PGWorker(index: $0, configuration: configuration, lastConnected: lastConnected, logger: logger)
         }
-        // One timer for the whole pool fails requests that waited too long,
+        // One watchdog for the whole pool fails requests that waited too long,
         // instead of a timer per request.
         let workers = self.workers
-        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "gatehouse.pg.watchdog"))
-        let tick = min(configuration.acquireTimeout / 10, .milliseconds(100))
-        timer.schedule(deadline: .now() + tick.dispatchInterval, repeating: tick.dispatchInterval, leeway: .milliseconds(10))
-        timer.setEventHandler { workers.forEach { $0.expireOverdueJobs() } }
-        timer.resume()
-        self.watchdog = timer
+        self.watchdog = Watchdog(tick: min(configuration.acquireTimeout / 10, .milliseconds(100))) {
+            workers.forEach { $0.expireOverdueJobs() }
+        }
     }
 
-    deinit { watchdog.cancel() }
+    deinit { watchdog.stop() }
 
     /// Runs `body` with a connection on a worker thread.
     ///
@@ -134,7 +132,7 @@ public final class WorkerPool: Sendable {
         for worker in workers {
             await worker.close()
         }
-        watchdog.cancel()
+        watchdog.stop()
     }
 
     /// The index of the worker whose queue runs the calling code, or nil

@@ -90,7 +90,8 @@ struct KeyRotationTests {
 
                 // Day 90: the next key (published for 90 days) becomes active; the old one retires
                 // while the ID token signed a minute ago has nine minutes to live.
-                op.clock.advance(by: 60)
+                // (A millisecond past each boundary: stored times are rounded to the microsecond.)
+                op.clock.advance(by: 60.001)
                 let rotated = try #require(await rotation.tick())
                 #expect(rotated.promoted.count == 3 && rotated.created.count == 3)
                 #expect(rotated.promoted.contains(nextKid))
@@ -121,7 +122,7 @@ struct KeyRotationTests {
                 #expect(try #require(await rotation.tick()).removed.isEmpty)
                 #expect(try await browser.get("/jwks").body.contains(firstKid))
                 try await checkInvariants("just before the old key leaves")
-                op.clock.advance(by: 1)
+                op.clock.advance(by: 1.001)
                 let removed = try #require(await rotation.tick())
                 #expect(removed.removed.contains(firstKid))
                 #expect(!(try await browser.get("/jwks").body.contains(firstKid)))
@@ -147,7 +148,8 @@ struct KeyRotationTests {
             #expect(op.deps.signer.jwksJSON.contains(kid))
             op.clock.advance(by: signsFrom.timeIntervalSince(op.clock.now) - 1)
             #expect(try #require(await rotation.tick()).promoted.isEmpty)
-            op.clock.advance(by: 1)
+            // A millisecond past the boundary: stored times are rounded to the microsecond.
+            op.clock.advance(by: 1.001)
             #expect(try #require(await rotation.tick()).promoted == [kid])
             #expect(op.deps.signer.fingerprint.contains("\(kid):active"))
             #expect(op.deps.signer.fingerprint.first { $0.hasSuffix(":active") } != nil && activeBefore != nil)
