@@ -5,10 +5,11 @@ import GatehouseStore
 import Logging
 import ServiceLifecycle
 
-/// Inside `serve`: every `Settings.keyReloadInterval`, one replica at a time
-/// applies the rotation rules (`KeyRotation`), and every replica reloads the
-/// published keys, so a rotation made anywhere reaches it within the interval.
-public struct KeyRotationService: Service {
+/// Inside `serve` (through `PeriodicService`): every
+/// `Settings.keyReloadInterval`, one replica at a time applies the rotation
+/// rules (`KeyRotation`), and every replica reloads the published keys, so a
+/// rotation made anywhere reaches it within the interval.
+public struct KeyRotationService: Sendable {
     let store: PGSigningKeyStore
     let ring: KeyRing
     let settings: Settings
@@ -24,17 +25,6 @@ public struct KeyRotationService: Service {
         self.box = box
         self.clock = clock
         self.logger = logger
-    }
-
-    public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await tick()
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: Settings.keyReloadInterval) }
-            } catch {
-                return  // shutting down
-            }
-        }
     }
 
     /// One rotation pass and one reload; failures are logged and tried again
@@ -64,5 +54,52 @@ public struct KeyRotationService: Service {
             logger.error("reloading signing keys failed; keeping the keys in use", metadata: ["error": "\(error)"])
         }
         return report
+    }
+}
+
+/// Every replica reloads the operator's scopes, so `gatehouse scope create`
+/// reaches discovery, consent and /userinfo within the reload interval.
+public struct ScopeReloader: Sendable {
+    let store: PGScopeStore
+    let registry: ScopeRegistry
+    let logger: Logger
+
+    public init(store: PGScopeStore, registry: ScopeRegistry, logger: Logger) {
+        self.store = store
+        self.registry = registry
+        self.logger = logger
+    }
+
+    public func tick() async {
+        do {
+            if registry.reload(try await store.list()) {
+                logger.info("scopes reloaded", metadata: ["custom": "\(registry.current.custom.map(\.name))"])
+            }
+        } catch {
+            logger.error("reloading scopes failed; keeping the scopes in use", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Runs `tick` at once and then every `interval` until graceful shutdown.
+/// A tick reports its own failures; it never ends the server.
+public struct PeriodicService: Service {
+    let interval: Duration
+    let tick: @Sendable () async -> Void
+
+    public init(interval: Duration, tick: @escaping @Sendable () async -> Void) {
+        self.interval = interval
+        self.tick = tick
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await tick()
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return  // shutting down
+            }
+        }
     }
 }

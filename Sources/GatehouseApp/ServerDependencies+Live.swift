@@ -23,11 +23,13 @@ extension ServerDependencies {
             users: PGUserStore(pool: pool, hasher: passwordHasher, clock: clock),
             clients: PGRelyingPartyStore(pool: pool, box: box),
             grants: PGGrantStore(pool: pool),
+            tokens: PGTokenStore(pool: pool),
             sessions: PGSessionStore(pool: pool),
             consents: PGConsentStore(pool: pool),
             throttle: PGLoginThrottle(pool: pool),
             readiness: PGReadinessProbe(pool: pool, migrator: try? Migrator(directory: settings.sqlDirectory)),
             keyRing: KeyRing(try await IDTokenSigner(storedKeys: try await keyStore.publishedKeys(), box: box), box: box),
+            scopes: ScopeRegistry(ScopeCatalog(custom: try await PGScopeStore(pool: pool).list())),
             pages: try await PageRenderer(overridesDirectory: settings.templatesDirectory, siteName: settings.siteName),
             box: box
         )

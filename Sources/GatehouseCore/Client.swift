@@ -30,12 +30,18 @@ public struct Client: Sendable, Equatable {
     /// For an HS256 client only: its secret, sealed with the server's secret,
     /// since HMAC signing needs the secret itself. Every other client has a digest only.
     public var sealedSecret: [UInt8]?
+    /// A resource server (`client create --resource-server`): may introspect
+    /// any token, not only its own (RFC 7662 §2.1).
+    public var isResourceServer: Bool
+    /// Opaque (default) or RFC 9068 JWT access tokens.
+    public var accessTokenFormat: AccessTokenFormat
 
     public init(id: Int64, clientID: String, name: String, kind: Kind, redirectURIs: [String],
                 postLogoutRedirectURIs: [String], responseTypes: [ResponseType], grantTypes: [GrantType],
                 scopes: [String], requireConsent: Bool, reuseConsent: Bool,
                 tokenEndpointAuthMethod: String?, createdAt: Date,
-                idTokenAlgorithm: SigningAlgorithm = .rs256, sealedSecret: [UInt8]? = nil) {
+                idTokenAlgorithm: SigningAlgorithm = .rs256, sealedSecret: [UInt8]? = nil, isResourceServer: Bool = false,
+                accessTokenFormat: AccessTokenFormat = .opaque) {
         self.id = id
         self.clientID = clientID
         self.name = name
@@ -51,6 +57,8 @@ public struct Client: Sendable, Equatable {
         self.createdAt = createdAt
         self.idTokenAlgorithm = idTokenAlgorithm
         self.sealedSecret = sealedSecret
+        self.isResourceServer = isResourceServer
+        self.accessTokenFormat = accessTokenFormat
     }
 
     /// The methods `/token` accepts from this client (RFC 7591 §2 names).

@@ -22,6 +22,10 @@ public struct ClientRegistration: Sendable {
     public var authMethod: String?
     /// `id_token_signed_response_alg`; nil means RS256.
     public var idTokenAlgorithm: String?
+    /// May introspect every client's tokens; needs no redirect URI.
+    public var resourceServer = false
+    /// `opaque` (nil) or `jwt`.
+    public var accessTokenFormat: String?
 
     public init(name: String, redirectURIs: [String]) {
         self.name = name
@@ -46,14 +50,22 @@ public struct ClientRegistration: Sendable {
         guard !r.name.isEmpty, r.name.count <= 200 else {
             throw Invalid(reason: "the client name must be 1 to 200 characters")
         }
-        guard !redirectURIs.isEmpty else { throw Invalid(reason: "at least one --redirect-uri is required") }
+        guard !redirectURIs.isEmpty || resourceServer else { throw Invalid(reason: "at least one --redirect-uri is required") }
+        if resourceServer && kind == .public {
+            throw Invalid(reason: "a resource server authenticates to introspect: it cannot be a public client")
+        }
         for uri in redirectURIs + postLogoutRedirectURIs {
             try policy.check(uri, isPublicClient: kind == .public)
         }
         r.redirectURIs = Self.unique(redirectURIs)
         r.postLogoutRedirectURIs = Self.unique(postLogoutRedirectURIs)
 
-        r.grantTypes = Self.unique(grantTypes.isEmpty ? ["authorization_code", "refresh_token"] : grantTypes)
+        // A resource server without redirect URIs has no browser flow: no grant unless asked for.
+        let defaultGrants = redirectURIs.isEmpty ? [] : ["authorization_code", "refresh_token"]
+        r.grantTypes = Self.unique(grantTypes.isEmpty ? defaultGrants : grantTypes)
+        if redirectURIs.isEmpty && r.grantTypes.contains("authorization_code") {
+            throw Invalid(reason: "the authorization_code grant needs a --redirect-uri")
+        }
         for grant in r.grantTypes where !Self.supportedGrantTypes.contains(grant) {
             throw Invalid(reason: "unsupported grant type '\(grant)' (supported: \(Self.supportedGrantTypes.joined(separator: ", ")))")
         }
@@ -89,6 +101,12 @@ public struct ClientRegistration: Sendable {
         }
         r.idTokenAlgorithm = parsed.rawValue
 
+        let format = accessTokenFormat ?? AccessTokenFormat.opaque.rawValue
+        guard AccessTokenFormat(rawValue: format) != nil else {
+            throw Invalid(reason: "--access-token-format must be opaque or jwt, got '\(format)'")
+        }
+        r.accessTokenFormat = format
+
         if let method = authMethod {
             switch kind {
             case .confidential where !Self.secretAuthMethods.contains(method):
@@ -104,6 +122,11 @@ public struct ClientRegistration: Sendable {
             throw Invalid(reason: "'\(scope)' is not a valid scope (RFC 6749 §3.3)")
         }
         return r
+    }
+
+    /// The validated access-token format (opaque unless jwt was given).
+    public var tokenFormat: AccessTokenFormat {
+        accessTokenFormat.flatMap(AccessTokenFormat.init(rawValue:)) ?? .opaque
     }
 
     /// The validated algorithm (RS256 unless another was given).

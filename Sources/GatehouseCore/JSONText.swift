@@ -18,12 +18,31 @@ public enum JSONText {
         return out
     }
 
+    /// A JSON array of strings.
+    public static func stringArray(_ values: [String]) -> String {
+        var out = "["
+        for (i, value) in values.enumerated() {
+            if i > 0 { out.append(",") }
+            appendString(value, to: &out)
+        }
+        return out + "]"
+    }
+
+    /// One value as JSON text.
+    public static func value(_ value: ClaimValue) -> String {
+        var out = ""
+        append(value, to: &out)
+        return out
+    }
+
     static func append(_ value: ClaimValue, to out: inout String) {
         switch value {
         case .string(let s): appendString(s, to: &out)
         case .bool(let b): out.append(b ? "true" : "false")
         case .number(let n): out.append(String(n))
         case .object(let o): out.append(object(o.mapValues(ClaimValue.string)))
+        // Canonical JSON text made by JSONSerialization (CustomClaims): written as it is.
+        case .json(let text): out.append(text)
         }
     }
 

@@ -49,7 +49,7 @@ public struct Scopes: Sendable, Equatable, CustomStringConvertible {
         values.compactMap { Self.plainWords[$0] ?? "Use “\($0)”" }
     }
 
-    static let plainWords: [String: String] = [
+    public static let plainWords: [String: String] = [
         "openid": "Confirm who you are (your account identifier)",
         "profile": "See your name, username, picture, locale and time zone",
         "email": "See your email address and whether it is verified",

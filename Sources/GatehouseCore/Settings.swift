@@ -67,6 +67,9 @@ public struct Settings: Sendable, Equatable {
     public var metricsPort: Int?
     /// `text` or `json` (`LOG_FORMAT`).
     public var logFormat: LogFormat
+    /// Whether ID tokens also carry the granted scopes' claims
+    /// (`OIDC_IDTOKEN_INCLUDE_CLAIMS`, django-oidc-provider's name).
+    public var idTokenIncludeClaims = false
     /// How long a signing key signs before the next one takes over (`OIDC_KEY_ROTATION_DAYS`).
     public var keyRotationPeriod: Duration = .days(90)
     /// How long a next key is in `/jwks` before it signs (`OIDC_KEY_PUBLISH_AHEAD`, seconds).
@@ -173,6 +176,7 @@ public struct Settings: Sendable, Equatable {
         }
         s.keyRotationPeriod = .days(try reader.integer("OIDC_KEY_ROTATION_DAYS", default: s.keyRotationPeriod.wholeSeconds / 86_400,
                                                        in: 1...3650))
+        s.idTokenIncludeClaims = try reader.boolean("OIDC_IDTOKEN_INCLUDE_CLAIMS", default: s.idTokenIncludeClaims)
         s.keyPublishAhead = try reader.duration("OIDC_KEY_PUBLISH_AHEAD", default: s.keyPublishAhead, in: 0...31_536_000)
         s.passwordMinLength = try reader.integer("OIDC_PASSWORD_MIN_LENGTH", default: s.passwordMinLength, in: 1...1024)
         if reader.string("OIDC_METRICS_PORT") != nil {

@@ -5,6 +5,7 @@ public protocol UserStore: Sendable {
     /// Stores a new user; throws `StoreError.duplicate` when the username is taken.
     func create(_ user: NewUser) async throws -> User
     func find(username: String) async throws -> User?
+    func find(subject: UUID) async throws -> User?
     func list() async throws -> [User]
     /// Returns false when there was no such user.
     func delete(username: String) async throws -> Bool
@@ -17,6 +18,17 @@ public protocol UserStore: Sendable {
     /// The active user whose password matches, or nil. Unknown usernames cost
     /// the same time as wrong passwords.
     func authenticate(username: String, password: String) async throws -> User?
+    /// Sets (a value) or removes (nil) one custom claim. Returns false when there was no such user.
+    func setClaim(username: String, name: String, value: ClaimValue?) async throws -> Bool
+}
+
+/// Where the operator's scopes live.
+public protocol ScopeStore: Sendable {
+    func list() async throws -> [ScopeDefinition]
+    /// Stores a validated definition; `StoreError.duplicate` when the name is taken.
+    func create(_ scope: ScopeDefinition) async throws
+    /// Returns false when there was no such scope.
+    func delete(name: String) async throws -> Bool
 }
 
 /// Where clients live.

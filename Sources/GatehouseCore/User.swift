@@ -11,9 +11,11 @@ public struct User: Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var lastLoginAt: Date?
+    /// The user's own claims (`--claim`), released by custom scopes.
+    public var claims: [String: ClaimValue]
 
     public init(id: Int64, subject: UUID, username: String, profile: UserProfile, isActive: Bool,
-                createdAt: Date, updatedAt: Date, lastLoginAt: Date?) {
+                createdAt: Date, updatedAt: Date, lastLoginAt: Date?, claims: [String: ClaimValue] = [:]) {
         self.id = id
         self.subject = subject
         self.username = username
@@ -22,6 +24,7 @@ public struct User: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.lastLoginAt = lastLoginAt
+        self.claims = claims
     }
 }
 
@@ -65,6 +68,8 @@ public struct NewUser: Sendable {
     public var username: String
     public var password: String
     public var profile: UserProfile
+    /// Custom claims; names checked by `CustomClaims.checkName`.
+    public var claims: [String: ClaimValue] = [:]
 
     public init(username: String, password: String, profile: UserProfile = UserProfile()) {
         self.username = username

@@ -59,19 +59,20 @@ struct AuthorizationFlow {
     func issue(_ request: AuthorizationRequest, client: Client, user: User, authTime: Date) async throws -> Response {
         let now = deps.clock.now
         let type = request.responseType
-        let issued = try await deps.grants.authorize(request, client: client, userID: user.id, authTime: authTime, now: now,
-                                                     codeLifetime: deps.settings.codeExpire,
-                                                     accessTokenLifetime: deps.settings.tokenExpire)
+        var policy = deps.tokenPolicy()
+        policy.now = now
+        let issued = try await deps.grants.authorize(request, client: client, user: user, authTime: authTime,
+                                                     codeLifetime: deps.settings.codeExpire, policy: policy)
         var idToken: String?
         if type.issuesIDToken {
             var claims = IDTokenClaims(
                 issuer: deps.settings.issuer, subject: user.subject.uuidString.lowercased(), audience: client.clientID,
                 issuedAt: now, lifetime: deps.settings.idTokenExpire, authTime: authTime, nonce: request.nonce,
                 accessToken: issued.accessToken, code: issued.code, algorithm: client.idTokenAlgorithm)
-            if type == .idToken {
+            if type == .idToken || deps.settings.idTokenIncludeClaims {
                 // No access token now or later, so no /userinfo: the claims
-                // travel in the ID token (OIDC Core §5.4).
-                claims.userClaims = UserClaims.claims(for: user, scopes: request.scopes)
+                // travel in the ID token (OIDC Core §5.4); or the operator asked for them there.
+                claims.userClaims = UserClaims.claims(for: user, scopes: request.scopes, catalog: deps.scopes.current)
             }
             idToken = try deps.signer.sign(claims, for: client)
         }

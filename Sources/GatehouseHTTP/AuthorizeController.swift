@@ -77,7 +77,7 @@ struct AuthorizeController {
         deps.pages.page("consent", [
             "client_name": client.name,
             "username": user.username,
-            "scopes": authorization.scopes.descriptions,
+            "scopes": deps.scopes.current.descriptions(for: authorization.scopes),
             "redirect_host": URLComponents(string: authorization.redirectURI)?.host ?? authorization.redirectURI,
             "switch_account": AuthorizationFlow.authorizeURL(authorization.parameters, droppingLoginPrompt: true,
                                                              dropping: ["id_token_hint", "login_hint"],

@@ -40,6 +40,8 @@ public enum GatehouseServer {
         StaticAssets.register(on: api)
         TokenController(deps: deps).register(on: api)
         UserInfoController(deps: deps).register(on: api)
+        IntrospectionController(deps: deps).register(on: api)
+        RevocationController(deps: deps).register(on: api)
         DiscoveryController(deps: deps).register(on: api)
         AuthorizeController(deps: deps).register(on: browser)
         LoginController(deps: deps).register(on: browser)

@@ -19,6 +19,8 @@ public struct IDTokenSigner: Sendable {
     let keys: JWTKeyCollection
     /// The active key of each asymmetric algorithm, off the key collection's actor.
     let signers: [SigningAlgorithm: JWSSigner]
+    /// The same keys with `typ: at+jwt`, for JWT access tokens (RFC 9068 §2.1).
+    let accessTokenSigners: [SigningAlgorithm: JWSSigner]
     /// Opens HS256 clients' sealed secrets.
     let box: SecretBox
     /// `{"keys":[…]}`, serialised once.
@@ -46,6 +48,7 @@ public struct IDTokenSigner: Sendable {
         try await keys.add(jwksJSON: jwks)
         self.keys = keys
         self.signers = signers
+        self.accessTokenSigners = signers.mapValues { $0.withType("at+jwt") }
         self.box = box
         self.jwksJSON = jwks
         self.fingerprint = storedKeys.map { "\($0.kid):\($0.state.rawValue)" }.sorted()
@@ -64,6 +67,15 @@ public struct IDTokenSigner: Sendable {
         }
         guard let sealed = client.sealedSecret else { throw NoActiveKey(algorithm: .hs256) }
         return JWSSigner.hs256(clientSecret: String(decoding: try box.open(sealed), as: UTF8.self))
+    }
+
+    /// An RFC 9068 access token for `request`: signed with the active key of
+    /// the client's algorithm, or RS256 for an HS256 client (a resource
+    /// server must verify it from `/jwks`, without the client's secret).
+    public func signAccessToken(_ request: AccessTokenRequest, issuer: String) throws -> String {
+        let algorithm = request.client.idTokenAlgorithm.isAsymmetric ? request.client.idTokenAlgorithm : .rs256
+        guard let signer = accessTokenSigners[algorithm] else { throw NoActiveKey(algorithm: algorithm) }
+        return try signer.sign(request.jwtClaims(issuer: issuer, jti: SecretToken.generate(byteCount: 16)))
     }
 
     /// The claims of a token Gatehouse signed, or nil when the signature is

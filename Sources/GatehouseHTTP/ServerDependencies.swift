@@ -13,11 +13,15 @@ public struct ServerDependencies: Sendable {
     public let users: any UserStore
     public let clients: any ClientStore
     public let grants: any GrantStore
+    /// Introspection and revocation lookups.
+    public let tokens: any TokenStore
     public let sessions: any SessionStore
     public let consents: any ConsentStore
     public let throttle: any LoginThrottle
     /// What `/readyz` asks.
     public let readiness: any ReadinessProbe
+    /// The scopes in use (standard and the operator's); reloaded when they change.
+    public let scopes: ScopeRegistry
     /// The signing keys in use; reloaded when they change.
     public let keyRing: KeyRing
     /// The current signer (a value: one request keeps the one it took).
@@ -29,19 +33,21 @@ public struct ServerDependencies: Sendable {
 
     /// - Parameter box: the server secret's box; the CSRF and sign-in cookie keys are derived from it.
     public init(settings: Settings, clock: any WallClock, users: any UserStore, clients: any ClientStore,
-                grants: any GrantStore, sessions: any SessionStore, consents: any ConsentStore,
-                throttle: any LoginThrottle, readiness: any ReadinessProbe, keyRing: KeyRing,
+                grants: any GrantStore, tokens: any TokenStore, sessions: any SessionStore, consents: any ConsentStore,
+                throttle: any LoginThrottle, readiness: any ReadinessProbe, keyRing: KeyRing, scopes: ScopeRegistry = ScopeRegistry(),
                 pages: PageRenderer, box: SecretBox) {
         self.settings = settings
         self.clock = clock
         self.users = users
         self.clients = clients
         self.grants = grants
+        self.tokens = tokens
         self.sessions = sessions
         self.consents = consents
         self.throttle = throttle
         self.readiness = readiness
         self.keyRing = keyRing
+        self.scopes = scopes
         self.pages = pages
         self.csrfKey = box.derivedKey(for: "csrf")
         self.loginCookie = LoginCookie(key: box.derivedKey(for: "login cookie"), secure: settings.issuerIsHTTPS)
@@ -71,7 +77,11 @@ public struct ServerDependencies: Sendable {
     }
 
     func tokenPolicy() -> TokenPolicy {
-        TokenPolicy(now: clock.now, accessTokenLifetime: settings.tokenExpire,
-                    refreshTokenLifetime: settings.refreshTokenExpire)
+        // The signer in use now: a rotation between minting and answering changes nothing for this request.
+        let signer = self.signer
+        let issuer = settings.issuer
+        return TokenPolicy(now: clock.now, accessTokenLifetime: settings.tokenExpire,
+                           refreshTokenLifetime: settings.refreshTokenExpire,
+                           minter: AccessTokenMinter { try signer.signAccessToken($0, issuer: issuer) })
     }
 }

@@ -7,6 +7,10 @@ enum ServerMetrics {
         Counter(label: "gatehouse_tokens_issued_total", dimensions: [("grant_type", grantType)]).increment()
     }
 
+    static func introspected(active: Bool) {
+        Counter(label: "gatehouse_introspections_total", dimensions: [("active", active ? "true" : "false")]).increment()
+    }
+
     static func loginFailed() {
         Counter(label: "gatehouse_login_failures_total").increment()
     }

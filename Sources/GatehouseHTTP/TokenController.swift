@@ -9,16 +9,7 @@ struct TokenController {
 
     func register(on router: some RouterMethods<GatehouseRequestContext>) {
         router.post("/token") { request, context in try await token(request, context) }
-        // HEAD and OPTIONS too: /token answers no CORS preflight (it is called
-        // by servers, and by public clients through their own back end).
-        for method: HTTPRequest.Method in [.get, .put, .delete, .patch, .head, .options] {
-            router.on("/token", method: method) { _, _ in
-                var response = HTTPResponses.oauthError(OAuthError("invalid_request", "use POST", status: 405),
-                                                        headers: HTTPResponses.noStore)
-                response.headers[.allow] = "POST"
-                return response
-            }
-        }
+        BackChannelEndpoint.refuseOtherMethods(on: router, path: "/token")
     }
 
     struct TokenResponse: Encodable {
@@ -46,27 +37,12 @@ struct TokenController {
             ServerMetrics.tokenIssued(grantType: grantType.rawValue)
             return HTTPResponses.json(object: tokens.members, headers: HTTPResponses.noStore)
         } catch let error as OAuthError {
-            var headers = HTTPResponses.noStore
-            if error.code == "invalid_client" {
-                headers.append((.wwwAuthenticate, "Basic realm=\"gatehouse\", error=\"invalid_client\""))
-            }
-            return HTTPResponses.oauthError(error, headers: headers)
+            return BackChannelEndpoint.error(error)
         }
     }
 
     private func grant(_ request: Request, _ context: GatehouseRequestContext) async throws -> (TokenResponse, GrantType) {
-        var request = request
-        guard request.isFormEncoded else {
-            throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded")
-        }
-        guard let form = try await request.formParameters(limit: context.maxUploadSize) else {
-            throw OAuthError.invalidRequest("the body's encoding is malformed")
-        }
-        try form.rejectRepeats()
-        guard request.headers[values: .authorization].count <= 1 else {
-            throw OAuthError.invalidRequest("send one Authorization header")
-        }
-        let credentials = try ClientCredentials.from(authorization: request.headers[.authorization], body: form)
+        let (form, credentials) = try await BackChannelEndpoint.read(request, context)
         guard let name = form.value("grant_type") else { throw OAuthError.invalidRequest("grant_type is missing") }
         guard let grantType = GrantType(rawValue: name) else {
             throw OAuthError.unsupportedGrantType("grant_type '\(name)' is not supported")
@@ -113,11 +89,15 @@ struct TokenController {
     private func response(_ tokens: IssuedTokens, client: Client, policy: TokenPolicy) async throws -> TokenResponse {
         var idToken: String?
         if tokens.scopes.contains("openid"), let subject = tokens.subject {
-            idToken = try deps.signer.sign(IDTokenClaims(
+            var claims = IDTokenClaims(
                 issuer: deps.settings.issuer, subject: subject.uuidString.lowercased(), audience: client.clientID,
                 issuedAt: policy.now, lifetime: deps.settings.idTokenExpire, authTime: tokens.authTime,
-                nonce: tokens.nonce, accessToken: tokens.accessToken, algorithm: client.idTokenAlgorithm
-            ), for: client)
+                nonce: tokens.nonce, accessToken: tokens.accessToken, algorithm: client.idTokenAlgorithm)
+            // OIDC_IDTOKEN_INCLUDE_CLAIMS: the granted scopes' claims in the ID token too (one more query).
+            if deps.settings.idTokenIncludeClaims, let user = try await deps.users.find(subject: subject) {
+                claims.userClaims = UserClaims.claims(for: user, scopes: tokens.scopes, catalog: deps.scopes.current)
+            }
+            idToken = try deps.signer.sign(claims, for: client)
         }
         return TokenResponse(access_token: tokens.accessToken, expires_in: tokens.expiresIn,
                              refresh_token: tokens.refreshToken, id_token: idToken, scope: tokens.scopes.description)

@@ -36,7 +36,7 @@ struct UserInfoController {
             guard scopes.contains("openid") else {
                 throw OAuthError.insufficientScope("the access token does not hold the openid scope")
             }
-            return HTTPResponses.json(object: UserClaims.claims(for: user, scopes: scopes),
+            return HTTPResponses.json(object: UserClaims.claims(for: user, scopes: scopes, catalog: deps.scopes.current),
                                       headers: HTTPResponses.noStore + CORS.headers)
         } catch let error as OAuthError {
             // RFC 6750 §3: the challenge names the error.

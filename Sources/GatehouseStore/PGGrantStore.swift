@@ -10,12 +10,14 @@ public struct PGGrantStore: GrantStore {
         self.pool = pool
     }
 
-    public func authorize(_ request: AuthorizationRequest, client: Client, userID: Int64, authTime: Date,
-                          now: Date, codeLifetime: Duration, accessTokenLifetime: Duration) async throws -> FrontChannelTokens {
+    public func authorize(_ request: AuthorizationRequest, client: Client, user: User, authTime: Date,
+                          codeLifetime: Duration, policy: TokenPolicy) async throws -> FrontChannelTokens {
+        let now = policy.now
         let code = request.responseType.issuesCode ? SecretToken.generate() : nil
-        let access = request.responseType.issuesAccessToken ? SecretToken.generate() : nil
+        let access = request.responseType.issuesAccessToken
+            ? try policy.accessToken(for: client, subject: user.subject.uuidString.lowercased(), scopes: request.scopes) : nil
         let codeExpires = now.addingTimeInterval(codeLifetime.timeInterval)
-        let accessExpires = now.addingTimeInterval(accessTokenLifetime.timeInterval)
+        let accessExpires = now.addingTimeInterval(policy.accessTokenLifetime.timeInterval)
         // The grant lives as long as the longest of what it holds.
         let grantExpires = max(code == nil ? now : codeExpires, access == nil ? now : accessExpires)
         let scopes = PGTextArray(request.scopes.values)
@@ -34,13 +36,13 @@ public struct PGGrantStore: GrantStore {
                 INSERT INTO access_tokens (token_digest, grant_id, scopes, created_at, expires_at)
                 SELECT $13::bytea, g.id, $3, $5, $14 FROM g WHERE $13::bytea IS NOT NULL
                 """,
-                [client.id, userID, scopes, authTime, now, grantExpires, code.map(SecretToken.digest(of:)),
+                [client.id, user.id, scopes, authTime, now, grantExpires, code.map(SecretToken.digest(of:)),
                  request.redirectURI, request.nonce, request.codeChallenge, request.codeChallengeMethod?.rawValue,
                  codeExpires, access.map(SecretToken.digest(of:)), accessExpires]
             )
         }
         return FrontChannelTokens(code: code, accessToken: access,
-                                  expiresIn: access.map { _ in accessTokenLifetime.wholeSeconds })
+                                  expiresIn: access.map { _ in policy.accessTokenLifetime.wholeSeconds })
     }
 
     /// What a redemption transaction did. A revocation must commit, so it
@@ -140,8 +142,9 @@ public struct PGGrantStore: GrantStore {
         case .issue(let issue):
             guard let grantID else { throw OAuthError.invalidGrant("the grant is invalid") }
             // Commits: nothing after it may fail.
-            let tokens = try insertTokens(grantID: grantID, scopes: issue.scopes, refreshScopes: issue.refreshScopes,
-                                          consuming: consumed, policy: policy, conn: conn)
+            let access = try policy.accessToken(for: client, subject: issue.subject?.uuidString.lowercased(), scopes: issue.scopes)
+            let tokens = try insertTokens(grantID: grantID, access: access, scopes: issue.scopes,
+                                          refreshScopes: issue.refreshScopes, consuming: consumed, policy: policy, conn: conn)
             return .issued(client, IssuedTokens(
                 accessToken: tokens.access, refreshToken: tokens.refresh, expiresIn: policy.accessTokenLifetime.wholeSeconds,
                 scopes: issue.scopes, subject: issue.subject, authTime: issue.authTime, nonce: issue.nonce
@@ -151,13 +154,13 @@ public struct PGGrantStore: GrantStore {
 
     public func issueClientCredentials(client auth: ClientAuthentication, scopes: @escaping @Sendable (Client) throws -> Scopes,
                                        policy: TokenPolicy) async throws -> (Client, IssuedTokens) {
-        let token = SecretToken.generate()
         let expires = policy.now.addingTimeInterval(policy.accessTokenLifetime.timeInterval)
         // One transaction for the client lookup and the insert, in two round
         // trips: BEGIN goes with the lookup, COMMIT with the insert.
-        let (client, granted) = try await pool.storeTransaction { conn in
+        let (client, granted, token) = try await pool.storeTransaction { conn in
             let client = try Self.authenticate(auth, conn: conn)
             let granted = try scopes(client)
+            let token = try policy.accessToken(for: client, subject: nil, scopes: granted)
             try conn.queryThenCommit("""
                 WITH g AS (
                     INSERT INTO grants (client_id, user_id, scopes, created_at, expires_at)
@@ -166,7 +169,7 @@ public struct PGGrantStore: GrantStore {
                 INSERT INTO access_tokens (token_digest, grant_id, scopes, created_at, expires_at)
                 SELECT $5, g.id, $2, $3, $4 FROM g
                 """, [client.id, PGTextArray(granted.values), policy.now, expires, SecretToken.digest(of: token)])
-            return (client, granted)
+            return (client, granted, token)
         }
         return (client, IssuedTokens(accessToken: token, refreshToken: nil, expiresIn: policy.accessTokenLifetime.wholeSeconds,
                                      scopes: granted, subject: nil, authTime: nil, nonce: nil))
@@ -226,9 +229,8 @@ public struct PGGrantStore: GrantStore {
     /// optionally a refresh token, and extends the grant's life to the longest
     /// of them, then commits: one statement and its COMMIT in one round trip,
     /// so it must be the transaction's last step.
-    static func insertTokens(grantID: Int64, scopes: Scopes, refreshScopes: Scopes?, consuming consumed: Consumed,
+    static func insertTokens(grantID: Int64, access: String, scopes: Scopes, refreshScopes: Scopes?, consuming consumed: Consumed,
                              policy: TokenPolicy, conn: PGConnection) throws -> (access: String, refresh: String?) {
-        let access = SecretToken.generate()
         let accessExpires = policy.now.addingTimeInterval(policy.accessTokenLifetime.timeInterval)
         let refresh = refreshScopes.map { _ in SecretToken.generate() }
         let refreshExpires = refresh.map { _ in policy.now.addingTimeInterval(policy.refreshTokenLifetime.timeInterval) }

@@ -19,7 +19,7 @@ public struct PGRelyingPartyStore: ClientStore {
     static let columns = """
         id, client_id, name, client_type, redirect_uris, post_logout_redirect_uris, response_types,
         grant_types, scopes, require_consent, reuse_consent, token_endpoint_auth_method, created_at,
-        id_token_signed_response_alg, secret_sealed
+        id_token_signed_response_alg, secret_sealed, is_resource_server, access_token_format
         """
 
     /// The secret sealed for storage when `algorithm` signs with it, else nil.
@@ -40,14 +40,16 @@ public struct PGRelyingPartyStore: ClientStore {
             try Self.client(from: conn.query("""
                 INSERT INTO clients (client_id, secret_digest, name, client_type, redirect_uris,
                     post_logout_redirect_uris, response_types, grant_types, scopes, require_consent,
-                    reuse_consent, token_endpoint_auth_method, id_token_signed_response_alg, secret_sealed)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                    reuse_consent, token_endpoint_auth_method, id_token_signed_response_alg, secret_sealed,
+                    is_resource_server, access_token_format)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                 RETURNING \(Self.columns)
                 """,
                 [clientID, digest, r.name, r.kind.rawValue, PGTextArray(r.redirectURIs),
                  PGTextArray(r.postLogoutRedirectURIs), PGTextArray(r.responseTypes), PGTextArray(r.grantTypes),
                  PGTextArray(r.scopes), r.requireConsent, r.reuseConsent, r.tokenEndpointAuthMethod,
-                 r.signingAlgorithm.rawValue, sealedSecret]
+                 r.signingAlgorithm.rawValue, sealedSecret, r.resourceServer,
+                 r.tokenFormat.rawValue]
             ).rows[0])
         }
         return (client, secret)
@@ -118,7 +120,9 @@ public struct PGRelyingPartyStore: ClientStore {
             createdAt: try row.decode(column: "created_at"),
             // The table's CHECK allows only the four algorithms.
             idTokenAlgorithm: SigningAlgorithm(rawValue: try row.decode(column: "id_token_signed_response_alg")) ?? .rs256,
-            sealedSecret: try row.decode(column: "secret_sealed")
+            sealedSecret: try row.decode(column: "secret_sealed"),
+            isResourceServer: try row.decode(column: "is_resource_server"),
+            accessTokenFormat: AccessTokenFormat(rawValue: try row.decode(column: "access_token_format")) ?? .opaque
         )
     }
 

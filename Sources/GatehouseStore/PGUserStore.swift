@@ -17,7 +17,7 @@ public struct PGUserStore: UserStore {
     static let columnNames = [
         "id", "subject", "username", "name", "given_name", "family_name", "preferred_username", "email",
         "email_verified", "phone_number", "phone_number_verified", "address", "picture", "locale", "zoneinfo",
-        "is_active", "created_at", "updated_at", "last_login_at",
+        "is_active", "created_at", "updated_at", "last_login_at", "claims",
     ]
     static let columns = columnNames.joined(separator: ", ")
     /// The same columns qualified with the alias `u`, for joins.
@@ -35,12 +35,13 @@ public struct PGUserStore: UserStore {
             return try await pool.storeConnection { conn in
                 let row = try conn.query("""
                     INSERT INTO users (username, password_hash, name, given_name, family_name, preferred_username,
-                                       email, email_verified, phone_number, picture, locale, zoneinfo)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                       email, email_verified, phone_number, picture, locale, zoneinfo, claims)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                     RETURNING \(Self.columns)
                     """,
                     [newUser.username, passwordHash, p.name, p.givenName, p.familyName, p.preferredUsername,
-                     p.email, p.emailVerified, p.phoneNumber, p.picture, p.locale, p.zoneinfo]
+                     p.email, p.emailVerified, p.phoneNumber, p.picture, p.locale, p.zoneinfo,
+                     PGJSON(text: CustomClaims.encode(newUser.claims))]
                 ).rows[0]
                 return try Self.user(from: row)
             }
@@ -54,6 +55,12 @@ public struct PGUserStore: UserStore {
         return try await pool.storeConnection { conn in
             try conn.query("SELECT \(Self.columns) FROM users WHERE lower(username) = lower($1)", username)
                 .first.map(Self.user(from:))
+        }
+    }
+
+    public func find(subject: UUID) async throws -> User? {
+        try await pool.storeConnection { conn in
+            try conn.query("SELECT \(Self.columns) FROM users WHERE subject = $1", subject).first.map(Self.user(from:))
         }
     }
 
@@ -143,6 +150,21 @@ public struct PGUserStore: UserStore {
         return signedIn
     }
 
+    public func setClaim(username: String, name: String, value: ClaimValue?) async throws -> Bool {
+        let username = Username.normalized(username)
+        return try await pool.storeConnection { conn in
+            if let value {
+                return try conn.query("""
+                    UPDATE users SET claims = claims || jsonb_build_object($2::text, $3::jsonb), updated_at = now()
+                    WHERE lower(username) = lower($1)
+                    """, [username, name, PGJSON(text: JSONText.value(value))]).affectedRows > 0
+            }
+            return try conn.query("""
+                UPDATE users SET claims = claims - $2::text, updated_at = now() WHERE lower(username) = lower($1)
+                """, username, name).affectedRows > 0
+        }
+    }
+
     static func user(from row: PGRow) throws -> User {
         User(
             id: try row.decode(column: "id"),
@@ -165,7 +187,8 @@ public struct PGUserStore: UserStore {
             isActive: try row.decode(column: "is_active"),
             createdAt: try row.decode(column: "created_at"),
             updatedAt: try row.decode(column: "updated_at"),
-            lastLoginAt: try row.decode(column: "last_login_at")
+            lastLoginAt: try row.decode(column: "last_login_at"),
+            claims: try CustomClaims.decode(objectText: try row.decode(PGJSON.self, column: "claims").text)
         )
     }
 }

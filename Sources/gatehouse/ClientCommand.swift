@@ -16,7 +16,7 @@ struct ClientCommand: AsyncParsableCommand {
         )
 
         @Option var name: String
-        @Option(name: .customLong("redirect-uri"), help: "Allowed redirect URI, matched exactly (repeatable).")
+        @Option(name: .customLong("redirect-uri"), help: "Allowed redirect URI, matched exactly (repeatable; required unless --resource-server).")
         var redirectURIs: [String] = []
         @Option(name: .customLong("post-logout-redirect-uri"), help: "Allowed post-logout redirect URI (repeatable).")
         var postLogoutRedirectURIs: [String] = []
@@ -40,6 +40,12 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(name: .customLong("id-token-alg"),
                 help: "RS256 (default), ES256, EdDSA or HS256 (signed with the client's secret, which is then kept sealed).")
         var idTokenAlgorithm: String?
+        @Flag(name: .customLong("resource-server"),
+              help: "A resource server (an API): may introspect every client's tokens; needs no redirect URI.")
+        var resourceServer = false
+        @Option(name: .customLong("access-token-format"),
+                help: "opaque (default) or jwt (RFC 9068: signed with the active key, verifiable offline from /jwks).")
+        var accessTokenFormat: String?
         @Flag(help: "Print one JSON object.")
         var json = false
 
@@ -53,6 +59,8 @@ struct ClientCommand: AsyncParsableCommand {
             registration.requireConsent = !noConsent
             registration.authMethod = authMethod
             registration.idTokenAlgorithm = idTokenAlgorithm
+            registration.resourceServer = resourceServer
+            registration.accessTokenFormat = accessTokenFormat
             // https only, whatever this machine's OIDC_ISSUER says: the CLI's
             // environment is not necessarily the server's.
             let valid = try registration.validated(policy: RedirectURIPolicy(allowsInsecureHTTP: allowInsecureRedirect))
@@ -142,6 +150,9 @@ struct ClientJSON: Encodable {
     let token_endpoint_auth_methods: [String]
     /// The client registration field (OIDC Dynamic Client Registration §2).
     let id_token_signed_response_alg: String
+    /// May introspect every client's tokens.
+    let resource_server: Bool
+    let access_token_format: String
     let created_at: String
 
     init(_ c: Client, secret: String?) {
@@ -159,6 +170,8 @@ struct ClientJSON: Encodable {
         token_endpoint_auth_method = c.tokenEndpointAuthMethod
         token_endpoint_auth_methods = c.allowedAuthMethods
         id_token_signed_response_alg = c.idTokenAlgorithm.rawValue
+        resource_server = c.isResourceServer
+        access_token_format = c.accessTokenFormat.rawValue
         created_at = ISO8601DateFormatter().string(from: c.createdAt)
     }
 

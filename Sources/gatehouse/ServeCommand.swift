@@ -35,16 +35,23 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(conninfo: settings.databaseURL, size: 1, acquireTimeout: .seconds(60)),
             logger: logger
         )
-        // So has the key rotation, so a long sweep pass never delays a reload.
+        // So have the key rotation and the scope reload, so a long sweep pass never delays them.
         let keysPool = WorkerPool(
             configuration: .init(conninfo: settings.databaseURL, size: 1, acquireTimeout: .seconds(20)),
             logger: logger
         )
         try await pool.connectAll()
         let dependencies = try await ServerDependencies.live(settings: settings, pool: pool)
+        let rotation = KeyRotationService(store: PGSigningKeyStore(pool: keysPool), ring: dependencies.keyRing,
+                                          settings: settings, box: try settings.secretBox(), clock: SystemClock(),
+                                          logger: Logger(label: "gatehouse.keys"))
+        let scopes = ScopeReloader(store: PGScopeStore(pool: keysPool), registry: dependencies.scopes,
+                                   logger: Logger(label: "gatehouse.scopes"))
         var services: [any Service] = [
-            KeyRotationService(store: PGSigningKeyStore(pool: keysPool), ring: dependencies.keyRing, settings: settings,
-                               box: try settings.secretBox(), clock: SystemClock(), logger: Logger(label: "gatehouse.keys")),
+            PeriodicService(interval: Settings.keyReloadInterval) {
+                await rotation.tick()
+                await scopes.tick()
+            },
         ]
         if settings.sweepInterval > .zero {
             services.append(ExpirySweepService(

@@ -6,8 +6,9 @@ import GatehouseStore
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
-        abstract: "Create, list and delete users; set passwords; disable, enable and unlock accounts.",
-        subcommands: [Create.self, List.self, SetPassword.self, Disable.self, Enable.self, Unlock.self, Delete.self]
+        abstract: "Create, list and delete users; set passwords and claims; disable, enable and unlock accounts.",
+        subcommands: [Create.self, List.self, SetPassword.self, SetClaim.self, UnsetClaim.self, Disable.self, Enable.self,
+                      Unlock.self, Delete.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -21,6 +22,9 @@ struct UserCommand: AsyncParsableCommand {
         var passwordStdin = false
         @Option(help: "The password (visible to other users of this machine; prefer --password-stdin).")
         var password: String?
+        @Option(name: .customLong("claim"),
+                help: "A custom claim NAME=VALUE (repeatable); VALUE is JSON when it parses as JSON, else text.")
+        var claims: [String] = []
 
         func validate() throws {
             if passwordStdin == (password != nil) {
@@ -33,10 +37,14 @@ struct UserCommand: AsyncParsableCommand {
             if password != nil { printWarning("--password is visible in the process list; prefer --password-stdin") }
             try PasswordRules(minimumLength: try Settings.load().passwordMinLength).check(secret)
             let name = [givenName, familyName].compactMap { $0 }.joined(separator: " ")
-            let newUser = NewUser(username: username, password: secret, profile: UserProfile(
+            var newUser = NewUser(username: username, password: secret, profile: UserProfile(
                 name: name.isEmpty ? nil : name, givenName: givenName, familyName: familyName,
                 preferredUsername: username, email: email
             ))
+            for text in claims {
+                let (claim, value) = try CustomClaims.assignment(text)
+                newUser.claims[claim] = value
+            }
             try newUser.validate()
             let user = try await CommandContext.with { try await $0.users.create(newUser) }
             print("created user \(user.username) (sub \(user.subject.uuidString.lowercased()))")
@@ -97,6 +105,35 @@ struct UserCommand: AsyncParsableCommand {
         let found = try await CommandContext.with { try await $0.users.setActive(username: username, active: active) }
         guard found else { throw StoreError.notFound("user '\(username)'") }
         print("\(active ? "enabled" : "disabled") \(username)")
+    }
+
+    struct SetClaim: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-claim",
+            abstract: "Set one custom claim of a user; VALUE is JSON when it parses as JSON, else text.")
+        @Argument var username: String
+        @Argument var name: String
+        @Argument var value: String
+
+        func run() async throws {
+            try CustomClaims.checkName(name)
+            let parsed = try CustomClaims.value(parsing: value)
+            let found = try await CommandContext.with { try await $0.users.setClaim(username: username, name: name, value: parsed) }
+            guard found else { throw StoreError.notFound("user '\(username)'") }
+            print("set claim \(name) of \(username) to \(JSONText.value(parsed))")
+        }
+    }
+
+    struct UnsetClaim: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "unset-claim", abstract: "Remove one custom claim of a user.")
+        @Argument var username: String
+        @Argument var name: String
+
+        func run() async throws {
+            let found = try await CommandContext.with { try await $0.users.setClaim(username: username, name: name, value: nil) }
+            guard found else { throw StoreError.notFound("user '\(username)'") }
+            print("removed claim \(name) of \(username)")
+        }
     }
 
     struct Unlock: AsyncParsableCommand {

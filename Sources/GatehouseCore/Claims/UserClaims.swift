@@ -15,8 +15,9 @@ public enum UserClaims {
         ["sub"] + ["profile", "email", "phone", "address"].flatMap { byScope[$0]! }
     }
 
-    /// A JSON object (string/bool/number values) of the user's claims for `scopes`.
-    public static func claims(for user: User, scopes: Scopes) -> [String: ClaimValue] {
+    /// A JSON object of the user's claims for `scopes`: the standard ones,
+    /// then the user's own claims that a granted custom scope releases.
+    public static func claims(for user: User, scopes: Scopes, catalog: ScopeCatalog = ScopeCatalog()) -> [String: ClaimValue] {
         var claims: [String: ClaimValue] = ["sub": .string(user.subject.uuidString.lowercased())]
         let p = user.profile
         if scopes.contains("profile") {
@@ -40,24 +41,21 @@ public enum UserClaims {
         if scopes.contains("address"), let address = p.address, !address.isEmpty {
             claims["address"] = .object(address)
         }
+        for name in catalog.customClaimNames(for: scopes) {
+            // Reserved names cannot be custom claims, so nothing above is overridden.
+            if claims[name] == nil, let value = user.claims[name] { claims[name] = value }
+        }
         return claims
     }
 }
 
 /// A claim's JSON value.
-public enum ClaimValue: Sendable, Equatable, Encodable {
+/// Written by `JSONText`.
+public enum ClaimValue: Sendable, Equatable {
     case string(String)
     case bool(Bool)
     case number(Int)
     case object([String: String])
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .string(let s): try c.encode(s)
-        case .bool(let b): try c.encode(b)
-        case .number(let n): try c.encode(n)
-        case .object(let o): try c.encode(o)
-        }
-    }
+    /// Any JSON value, as canonical JSON text (a custom claim: `["a","b"]`, `{"k":1}`, `4.5`).
+    case json(String)
 }

@@ -5,11 +5,21 @@ public struct TokenPolicy: Sendable {
     public var now: Date
     public var accessTokenLifetime: Duration
     public var refreshTokenLifetime: Duration
+    /// Makes the access-token strings (opaque, or JWTs for JWT clients).
+    public var minter: AccessTokenMinter
 
-    public init(now: Date, accessTokenLifetime: Duration, refreshTokenLifetime: Duration) {
+    public init(now: Date, accessTokenLifetime: Duration, refreshTokenLifetime: Duration,
+                minter: AccessTokenMinter = .opaqueOnly) {
         self.now = now
         self.accessTokenLifetime = accessTokenLifetime
         self.refreshTokenLifetime = refreshTokenLifetime
+        self.minter = minter
+    }
+
+    /// The access token for `client` (and the user `subject`) with `scopes`, issued now.
+    public func accessToken(for client: Client, subject: String?, scopes: Scopes) throws -> String {
+        try minter(AccessTokenRequest(client: client, subject: subject, scopes: scopes, issuedAt: now,
+                                      expiresAt: now.addingTimeInterval(accessTokenLifetime.timeInterval)))
     }
 }
 
@@ -71,8 +81,8 @@ public protocol GrantStore: Sendable {
     /// single-use code and/or an access token (never a refresh token: the
     /// front channel gets none). Like every token, they belong to the grant,
     /// so revocation and the sweep see them.
-    func authorize(_ request: AuthorizationRequest, client: Client, userID: Int64, authTime: Date,
-                   now: Date, codeLifetime: Duration, accessTokenLifetime: Duration) async throws -> FrontChannelTokens
+    func authorize(_ request: AuthorizationRequest, client: Client, user: User, authTime: Date,
+                   codeLifetime: Duration, policy: TokenPolicy) async throws -> FrontChannelTokens
     // The token grants authenticate their client in the same transaction as
     // the grant itself: one database round trip per token request.
 
@@ -86,16 +96,4 @@ public protocol GrantStore: Sendable {
                                 policy: TokenPolicy) async throws -> (Client, IssuedTokens)
     /// The user and granted scopes of a live access token, or nil.
     func owner(ofAccessToken token: String, now: Date) async throws -> (user: User, scopes: Scopes)?
-}
-
-extension GrantStore {
-    /// Records a grant and a single-use code for it (whatever the request's
-    /// response type); returns the code.
-    public func issueCode(for request: AuthorizationRequest, client: Client, userID: Int64, authTime: Date,
-                          now: Date, lifetime: Duration) async throws -> String {
-        var codeOnly = request
-        codeOnly.responseType = .code
-        return try await authorize(codeOnly, client: client, userID: userID, authTime: authTime, now: now,
-                                   codeLifetime: lifetime, accessTokenLifetime: lifetime).code!
-    }
 }

@@ -46,6 +46,11 @@ public struct JWSSigner: Sendable {
         }
     }
 
+    /// The same key with another `typ` in the header (RFC 9068 access tokens are `at+jwt`).
+    public func withType(_ type: String) -> JWSSigner {
+        JWSSigner(algorithm: algorithm, kid: kid, key: key, type: type)
+    }
+
     /// HS256 with a client's secret: the key is the secret's UTF-8 octets (OIDC Core §10.1).
     public static func hs256(clientSecret: String) -> JWSSigner {
         JWSSigner(algorithm: .hs256, kid: nil, key: .hmac(SymmetricKey(data: Data(clientSecret.utf8))))
