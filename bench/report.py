@@ -13,6 +13,7 @@ from collections import defaultdict
 
 WORKLOADS = [
     ("userinfo", "GET /userinfo (Bearer)"),
+    ("introspect", "POST /introspect (resource server, Basic)"),
     ("client_credentials", "POST /token client_credentials"),
     ("refresh_token", "POST /token refresh_token"),
     ("authorization_code", "POST /token authorization_code"),
@@ -28,6 +29,7 @@ CEILING_NAMES = {
 }
 BOUNDS = {
     "userinfo": ["pgbench_select"],
+    "introspect": ["pgbench_select"],
     "client_credentials": ["pgbench_insert", "cc_sql"],
     "refresh_token": ["pgbench_insert", "rsa2048_sign"],
     "authorization_code": ["pgbench_insert", "rsa2048_sign"],
@@ -36,6 +38,10 @@ BOUNDS = {
     "signin": [],
 }
 P99_LIMIT_MS = 20
+# A published figure to read /introspect against (not measured here, and not
+# on this machine or with PostgreSQL behind it).
+INTROSPECT_REFERENCE = ("Ory Hydra publishes about 5,100 introspections/s on 2 CPUs with an in-memory store "
+                        "(a published figure, not measured here)")
 RSS_LIMIT_MB = 100
 
 
@@ -150,6 +156,16 @@ def main() -> int:
         "its /metrics count for the route; for the peer, the responses wrk received (up to one request per "
         "connection still in flight at each stop is not counted). tx/req is the change in pg_stat_database's "
         "commits and rollbacks, divided the same way.")
+    add("")
+    introspections = rate("gatehouse", "introspect")
+    if introspections is not None:
+        peer_side = rate("peer", "introspect")
+        add(f"/introspect: {fmt_rate(introspections)}/s here, beside /userinfo's {fmt_rate(rate('gatehouse', 'userinfo'))}/s "
+            f"on the same token pool (one token per request, the caller a resource server authenticated with HTTP "
+            f"Basic); for reference, {INTROSPECT_REFERENCE}"
+            + ("" if peer_side is not None else "; the peer was not run on this workload (see the notes)") + ".")
+    else:
+        add(f"/introspect was not measured in this run. For reference, {INTROSPECT_REFERENCE}.")
     add("")
     add("Ceilings, measured in the same run: " + "; ".join(
         f"{CEILING_NAMES.get(name, name)} {number(value)}/s ({detail})" for name, (value, detail) in ceilings.items()) + ".")

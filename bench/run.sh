@@ -4,6 +4,10 @@
 # same machine with wrk, beside the ceilings that bound it (pgbench select-only
 # and one-row INSERT at the same concurrency, RSA-2048 signatures) and
 # the peer, django-oidc-provider, under the same workloads (bench/peer/).
+# The introspect workload (POST /introspect, RFC 7662) uses the access tokens
+# of the userinfo pool, asked about by a resource server (HTTP Basic); the
+# peer runs it at its /openid/introspect when that answers a seeded token
+# active, and is left out of it otherwise (a note in the report says why).
 #
 #   make bench-endpoints   (or bench/run.sh)
 #
@@ -14,6 +18,8 @@
 #   POOL_SIZE=100000  refresh tokens and codes seeded per provider (each works once)
 #   BENCH_PEER=0      skip the peer
 #   BENCH_WORKLOADS="userinfo client_credentials"  run only these workloads
+#                     (all: userinfo introspect client_credentials refresh_token
+#                     authorization_code discovery jwks signin)
 #   BENCH_SKIP_BUILD=1  use the existing release binary (GATEHOUSE_BIN, default .build/release/gatehouse)
 #   BENCH_PORT=8098, BENCH_PEER_PORT=8097
 #   BENCH_KEEP=1      keep the temporary directory (server logs, wrk output) for a look afterwards
@@ -36,7 +42,8 @@ ACCESS_POOL=1000
 # only after this many seconds without load on that database.
 STATS_SETTLE=11
 # shellcheck disable=SC2206 # BENCH_WORKLOADS is a space-separated list
-WORKLOADS=(${BENCH_WORKLOADS:-userinfo client_credentials refresh_token authorization_code discovery jwks signin})
+WORKLOADS=(${BENCH_WORKLOADS:-userinfo introspect client_credentials refresh_token authorization_code discovery jwks signin})
+wants() { local w; for w in "${WORKLOADS[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
 
 scripts/ensure-deps.sh
 command -v wrk >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "error: install wrk" >&2; exit 1; }
@@ -121,17 +128,27 @@ gh_env="$root/gatehouse/client.env"
     --given-name Bench --family-name User --password-stdin >/dev/null
   "$bin" client create --name Bench --redirect-uri https://rp.example/cb --grant-type authorization_code \
     --grant-type refresh_token --grant-type client_credentials --json >"$root/gatehouse/client.json"
+  # The caller of the introspect workload: a resource server may introspect
+  # every client's tokens. A binary without --resource-server skips it.
+  if ! "$bin" client create --name "Bench API" --resource-server --json >"$root/gatehouse/resource_server.json" \
+       2>"$root/gatehouse/resource_server.err"; then
+    rm -f "$root/gatehouse/resource_server.json"
+  fi
 )
-python3 - "$root/gatehouse/client.json" >"$gh_env" <<'EOF'
-import json, sys
+python3 - "$root/gatehouse/client.json" "$root/gatehouse/resource_server.json" >"$gh_env" <<'EOF'
+import json, os, sys
 c = json.load(open(sys.argv[1]))
 print(f"CLIENT_ID={c['client_id']}\nCLIENT_SECRET={c['client_secret']}")
 print(f"CC_CLIENT_ID={c['client_id']}\nCC_CLIENT_SECRET={c['client_secret']}")
 print("REDIRECT_URI=https://rp.example/cb\nUSERNAME=bench\nPASSWORD=bench-password")
 print("USERINFO_PATH=/userinfo\nTOKEN_PATH=/token\nDISCOVERY_PATH=/.well-known/openid-configuration")
 print("JWKS_PATH=/jwks\nAUTHORIZE_PATH=/authorize")
+if os.path.exists(sys.argv[2]):
+    rs = json.load(open(sys.argv[2]))
+    print(f"RS_CLIENT_ID={rs['client_id']}\nRS_CLIENT_SECRET={rs['client_secret']}\nINTROSPECT_PATH=/introspect")
 EOF
-client_pk=$(psql -qAtX "$gh_url" -c "SELECT id FROM clients")
+bench_client=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["client_id"])' "$root/gatehouse/client.json")
+client_pk=$(psql -qAtX "$gh_url" -v id="$bench_client" <<<"SELECT id FROM clients WHERE client_id = :'id'")
 user_pk=$(psql -qAtX "$gh_url" -c "SELECT id FROM users")
 echo "seeding Gatehouse: $ACCESS_POOL access tokens, $POOL_SIZE refresh tokens, $POOL_SIZE codes (COPY) ..."
 python3 bench/seed_pools.py "$root/gatehouse" "$client_pk" "$user_pk" https://rp.example/cb "$ACCESS_POOL" "$POOL_SIZE" "$POOL_SIZE" \
@@ -163,6 +180,34 @@ check_provider() {  # one request per read-only workload, before any load
 }
 check_provider gatehouse || exit 1
 
+# introspect: one introspection of a seeded access token by the provider's
+# resource server must answer 200 and active, before any load (an inactive
+# answer is a 200 too, so wrk's count of non-2xx would not tell).
+declare -A INTROSPECT_ON
+check_introspect() {  # prints what is wrong, if anything
+  local prov=$1 envf=${ENVF[$1]} base=${BASE[$1]} path id token answer status body
+  path=$(envval "$envf" INTROSPECT_PATH) id=$(envval "$envf" RS_CLIENT_ID)
+  if [ -z "$path" ] || [ -z "$id" ]; then echo "no introspection endpoint or resource server in $envf"; return 1; fi
+  token=$(head -1 "${POOLS[$prov]}/access_tokens.txt")
+  answer=$(curl -s --max-time 10 -w '\n%{http_code}' -H "Authorization: $(basic "$id" "$(envval "$envf" RS_CLIENT_SECRET)")" \
+    --data-urlencode "token=$token" --data "token_type_hint=access_token" "$base$path" || true)
+  status=${answer##*$'\n'} body=${answer%$'\n'*}
+  if [ "$status" != 200 ] || ! python3 -c 'import json, sys; sys.exit(json.loads(sys.argv[1]).get("active") is not True)' \
+       "$body" 2>/dev/null; then
+    echo "introspection of a seeded access token at $path answered $status ${body:0:200}"
+    return 1
+  fi
+}
+if wants introspect; then
+  if [ ! -s "$root/gatehouse/resource_server.json" ]; then
+    note "introspect skipped: $bin could not create a resource server ($(tail -1 "$root/gatehouse/resource_server.err" 2>/dev/null))"
+  elif problem=$(check_introspect gatehouse); then
+    INTROSPECT_ON[gatehouse]=1
+  else
+    echo "gatehouse: $problem" >&2; exit 1
+  fi
+fi
+
 # --- The peer: django-oidc-provider ---------------------------------------------------
 peer_on=0
 if [ "$BENCH_PEER" = 0 ]; then
@@ -193,6 +238,35 @@ else
         tail -20 "$root/peer/server.log" >&2; note "peer skipped: it did not answer as expected"
       fi
     fi
+  fi
+fi
+# The peer's introspection (django-oidc-provider's /openid/introspect) answers
+# a client whose scope holds `token_introspection` and, with its default
+# OIDC_INTROSPECTION_VALIDATE_AUDIENCE_SCOPE, the client_id the token was
+# issued to; any other caller gets {"active": false}. Such a client is added
+# here with bench/peer/seed.py's own helper, and its settings to client.env.
+peer_introspector() {  # DATABASE_URL ENV_FILE
+  (
+    . bench/peer/lib.sh
+    export PEER_DATABASE_URL=$1
+    "$peer_venv/bin/python" - "$2" <<'EOF'
+import sys
+import seed  # bench/peer/seed.py: sets Django up; client() creates or updates a confidential client
+from django.urls import reverse
+rs = seed.client("bench-introspector", "Bench resource server", ["token_introspection", seed.CLIENT_ID], [], [])
+with open(sys.argv[1], "a") as env:
+    env.write(f"RS_CLIENT_ID={rs.client_id}\nRS_CLIENT_SECRET={rs.client_secret}\n"
+              f"INTROSPECT_PATH={reverse('oidc_provider:token-introspection').rstrip('/')}\n")
+EOF
+  )
+}
+if [ "$peer_on" = 1 ] && wants introspect && [ -n "${INTROSPECT_ON[gatehouse]:-}" ]; then
+  if ! peer_introspector "$peer_url" "${ENVF[peer]}" >"$root/peer/introspector.log" 2>&1; then
+    note "introspect not run against the peer: adding its introspection client failed ($(tail -1 "$root/peer/introspector.log"))"
+  elif problem=$(check_introspect peer); then
+    INTROSPECT_ON[peer]=1
+  else
+    note "introspect not run against the peer: $problem"
   fi
 fi
 
@@ -238,6 +312,8 @@ load() {  # load PROVIDER WORKLOAD PHASE SECONDS: one wrk (or sign-in) run, its 
   local out="$root/out/$prov-$wl-$phase.txt" script="" pool="" auth="" path=""
   case "$wl" in
     userinfo) script=userinfo.lua path=$(envval "$envf" USERINFO_PATH) pool=access_tokens.txt ;;
+    introspect) script=introspect.lua path=$(envval "$envf" INTROSPECT_PATH) pool=access_tokens.txt
+      auth=$(basic "$(envval "$envf" RS_CLIENT_ID)" "$(envval "$envf" RS_CLIENT_SECRET)") ;;
     client_credentials) script=token_client_credentials.lua path=$(envval "$envf" TOKEN_PATH)
       auth=$(basic "$(envval "$envf" CC_CLIENT_ID)" "$(envval "$envf" CC_CLIENT_SECRET)") ;;
     refresh_token) script=token_refresh.lua path=$(envval "$envf" TOKEN_PATH) pool=refresh_tokens.txt
@@ -273,26 +349,37 @@ requests_of() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["requ
 
 # Requests Gatehouse completed on a route, from its /metrics: exact, where
 # wrk's count leaves out the requests still in flight when it stops.
-declare -A ROUTE=([userinfo]=/userinfo [client_credentials]=/token [refresh_token]=/token
+declare -A ROUTE=([userinfo]=/userinfo [introspect]=/introspect [client_credentials]=/token [refresh_token]=/token
   [authorization_code]=/token [discovery]=/.well-known/openid-configuration [jwks]=/jwks)
 served() {
   { curl -fs "$gh_base/metrics" || true; } | awk -v route="http_route=\"$1\"" '
     /^http_server_request_duration_count\{/ && index($0, route) { n += $NF } END { printf "%d\n", n }'
 }
+# Introspections Gatehouse answered {"active":false}, from its /metrics: every
+# seeded token is live, so any is a failed request that was still a 200.
+inactive() {
+  { curl -fs "$gh_base/metrics" || true; } | awk '
+    /^gatehouse_introspections_total\{/ && index($0, "active=\"false\"") { n += $NF } END { printf "%d\n", n }'
+}
 
 # Per provider: the transaction count read later (see STATS_SETTLE).
 declare -A PEND_X0 PEND_REQ PEND_WL PEND_END
 workload() {  # warm-up and measured run of one workload, queries counted over both
-  local prov=$1 wl=$2 db=${DBNAME[$1]} x0 total m0=""
+  local prov=$1 wl=$2 db=${DBNAME[$1]} x0 total m0="" i0="" dead
   q "SELECT pg_stat_statements_reset()" >/dev/null
   x0=$(xact "$db")
   [ "$prov" = gatehouse ] && [ -n "${ROUTE[$wl]:-}" ] && m0=$(served "${ROUTE[$wl]}")
+  [ "$prov" = gatehouse ] && [ "$wl" = introspect ] && i0=$(inactive)
   load "$prov" "$wl" warmup "$WARMUP"
   total=$(requests_of "$last_json")
   load "$prov" "$wl" run "$DURATION"
   total=$(( total + $(requests_of "$last_json") ))
   sleep 1  # requests in flight when the load stopped finish
   [ -n "$m0" ] && total=$(( $(served "${ROUTE[$wl]}") - m0 ))
+  if [ -n "$i0" ]; then
+    dead=$(( $(inactive) - i0 ))
+    [ "$dead" -gt 0 ] && printf '{"type":"problem","text":"gatehouse introspect: %s introspections answered active false"}\n' "$dead" >>"$results"
+  fi
   printf '{"type":"statements","provider":"%s","workload":"%s","statements":%s,"requests":%s,"hwm_kb":%s}\n' \
     "$prov" "$wl" "$(statements "$db")" "$total" "$([ "$prov" = gatehouse ] && hwm "$server" || echo null)" >>"$results"
   python3 -c 'import json,sys; r=json.loads(sys.argv[3]); print("%-9s %-18s %9.1f/s  p50 %.2f ms  p99 %.2f ms  non-2xx %d" % (sys.argv[1], sys.argv[2], r["requests"] / max(r["duration_s"], 1e-9), r["p50_ms"], r["p99_ms"], r["non2xx"]))' "$prov" "$wl" "$last_json"
@@ -316,9 +403,11 @@ alive() {  # records a problem when a server we started has exited
   return 1
 }
 for wl in "${WORKLOADS[@]}"; do
+  # introspect runs where check_introspect passed (the peer only beside Gatehouse).
+  [ "$wl" = introspect ] && [ -z "${INTROSPECT_ON[gatehouse]:-}" ] && continue
   workload gatehouse "$wl"
   alive Gatehouse "$server" "$wl" || break
-  if [ "$peer_on" = 1 ]; then
+  if [ "$peer_on" = 1 ] && { [ "$wl" != introspect ] || [ -n "${INTROSPECT_ON[peer]:-}" ]; }; then
     settle peer
     workload peer "$wl"
     alive peer "$peer_server" "$wl" || { peer_on=0; peer_server=""; }
