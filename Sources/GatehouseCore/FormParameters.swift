@@ -16,8 +16,10 @@ public struct FormParameters: Sendable, Equatable {
     /// Parses `a=1&b=two+words`. Returns nil when the encoding is malformed.
     public init?(encoded text: Substring) {
         guard !text.isEmpty else { return }
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        // Split on Unicode scalars, not Characters: a raw `&` or `=` followed
+        // by a combining mark is one Character, and would not separate.
+        for pair in text.unicodeScalars.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(Substring.init)
             guard let name = Self.decode(parts[0]), let value = Self.decode(parts.count > 1 ? parts[1] : "") else {
                 return nil
             }

@@ -54,19 +54,25 @@ extension Request {
     /// Throws 413 when the body exceeds the context's limit.
     mutating func formParameters(limit: Int) async throws -> FormParameters? {
         let buffer = try await collectBody(upTo: limit)
-        return FormParameters(encoded: String(buffer: buffer))
+        // Invalid UTF-8 makes the body malformed, rather than turning into U+FFFD.
+        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else { return nil }
+        return FormParameters(encoded: text)
     }
 
+    /// The media type is exactly application/x-www-form-urlencoded (parameters such as charset allowed).
     var isFormEncoded: Bool {
-        headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") ?? false
+        guard let type = headers[.contentType]?.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first
+        else { return false }
+        return type.trimmingCharacters(in: .whitespaces).lowercased() == "application/x-www-form-urlencoded"
     }
 
     /// Every value the `Cookie` headers give the cookie `name`, in order.
     func cookies(named name: String) -> [String] {
         var values: [String] = []
         for header in headers[values: .cookie] {
-            for part in header.split(separator: ";") {
-                let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            // Unicode scalars, not Characters, as in FormParameters.
+            for part in header.unicodeScalars.split(separator: ";") {
+                let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(Substring.init)
                 if pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces) == name {
                     values.append(pair[1].trimmingCharacters(in: .whitespaces))
                 }

@@ -206,3 +206,18 @@ struct HardeningRuleTests {
         _ = try ClientRegistration(name: "X", redirectURIs: ["http://rp.example/cb"]).validated(policy: RedirectURIPolicy(allowsInsecureHTTP: true))
     }
 }
+
+/// Form parsing against text that only looks like separators.
+@Suite("Form parsing splits on Unicode scalars")
+struct FormParsingTests {
+    @Test("a raw & or = followed by a combining mark still separates, so names and repeats cannot hide behind it")
+    func combiningMarksDoNotGlueSeparators() throws {
+        let parsed = try #require(FormParameters(encoded: "token=\u{0301}x&\u{0301}a=1&a=2"))
+        #expect(parsed.values["token"] == "\u{0301}x")
+        #expect(parsed.values["\u{0301}a"] == "1")
+        let repeated = try #require(FormParameters(encoded: "a=1&\u{0301}&a=2"))
+        #expect(repeated.repeated.contains("a"))
+        let glued = try #require(FormParameters(encoded: "a=\u{0301}&b=2"))
+        #expect(glued.values["b"] == "2")
+    }
+}

@@ -82,13 +82,17 @@ struct WorkerPoolTests {
     func boundedWait() async throws {
         let pool = db.makePool(size: 1, acquireTimeout: .milliseconds(300))
         // The slow job says on its worker thread that it holds the only worker;
-        // only then is SELECT 1 sent. Waiting on the clock or on
-        // pg_stat_activity lost the race when every suite ran at once.
+        // only then is SELECT 1 sent. It holds the worker until the test lets
+        // go, not for a fixed time: in CI this task once woke more than 3 s
+        // late, after a fixed-length slow job had already finished.
         let started = Mutex(false)
+        let release = Mutex(false)
         let slow = Task {
             try await pool.withConnection { conn in
                 started.withLock { $0 = true }
-                return try conn.query("SELECT pg_sleep(3)")
+                for _ in 0..<1200 where !release.withLock({ $0 }) {
+                    _ = try conn.query("SELECT pg_sleep(0.05)")
+                }
             }
         }
         for _ in 0..<6000 where !started.withLock({ $0 }) {
@@ -103,6 +107,7 @@ struct WorkerPoolTests {
             guard let error = error as? PGError else { return false }
             return error.kind == .poolTimeout && error.isUnavailable
         }
+        release.withLock { $0 = true }
         _ = try await slow.value
         await pool.shutdown()
     }

@@ -17,8 +17,18 @@ Expectations, for every request:
   - an answer (no reset or empty reply) and never a 5xx; the process stays up
     and /healthz answers 200 after every batch;
   - every 4xx and 5xx carries `X-Content-Type-Options: nosniff`;
-  - /token and /userinfo errors are JSON objects with an `error` member
-    (RFC 6749 §5.2, RFC 6750 §3); a 401 carries WWW-Authenticate;
+  - /token, /introspect, /revoke and /userinfo errors are JSON objects with
+    an `error` member (RFC 6749 §5.2, RFC 7662 §2.3, RFC 7009 §2.2.1, RFC 6750
+    §3); a 401 carries WWW-Authenticate (a Basic challenge at /introspect and
+    /revoke);
+  - every answer of /introspect and /revoke (405s included) carries
+    `Cache-Control: no-store`; an introspection answer is a JSON object with a
+    boolean `active`, exactly `{"active": false}` when it is false; a
+    revocation answers 200 with an empty body;
+  - /introspect and /revoke answer a malformed or non-form body, an empty or
+    missing token and a repeated parameter 400 invalid_request, an unknown
+    token_type_hint 400 unsupported_token_type, a caller that does not
+    authenticate (a public client at /introspect) 401 invalid_client;
   - /authorize, /login, /consent and /end-session answer with an HTML page or
     a redirect, and redirect only to a registered URI (an /authorize error
     redirect carries `error=`); /login redirects only to /authorize;
@@ -36,18 +46,27 @@ Targeted cases check besides: two session cookies are signed out; a forged or
 foreign sign-in cookie, or a CSRF token bound to another cookie, never signs
 in, even with the right password; /end-session without an id_token_hint asks a signed-in
 browser first and its form's POST signs out; the stylesheet and icon are
-served and pages link the stylesheet; HEAD and OPTIONS on /token are 405 with
-`Allow: POST`; forwarded headers (many hops, garbage, IPv6, repeated,
-Forwarded:) change nothing but the client address.
+served and pages link the stylesheet; HEAD and OPTIONS on /token, and every
+method but POST on /introspect and /revoke, are 405 with `Allow: POST`;
+forwarded headers (many hops, garbage, IPv6, repeated, Forwarded:) change
+nothing but the client address. Back channel (a resource-server client is
+made for it): a client introspecting its own token, or the resource server
+any token, gets `"active": true`; another confidential client gets exactly
+`{"active": false}`, as does an unknown or 5000-character token; revoking an
+unknown token is 200 with an empty body, another client's token 400
+unauthorized_client (and it stays active); a revoked access token, and every
+token of a grant whose refresh token was revoked, introspect inactive (a grant
+of its own, revoked last).
 Oversized headers and request lines may be refused (400/413/414/431) or the
 connection closed, but never with a 5xx or a crash.
 
 GATEHOUSE_SECRET_KEY, when set, is the server's key (a database that already
 holds a signing key needs the key it was sealed with); otherwise a random one
 is made for the run. FUZZ_EXAMPLES (default 40) sets the generated examples
-per endpoint group; raise it for a longer soak (the sign-in form's cookie
-lasts an hour, and the cases use one). FUZZ_TRACE=FILE writes every request
-and answer there. The last line printed is the summary:
+per endpoint group (half that for the login POST and the public client's
+revocation, a quarter for the read-only endpoints); raise it for a longer
+soak (the sign-in form's cookie lasts an hour, and the cases use one).
+FUZZ_TRACE=FILE writes every request and answer there. The last line printed is the summary:
 `fuzz: N cases, 5xx: K, crashes: C`.
 """
 import atexit
@@ -119,7 +138,9 @@ DIRECT = json.loads(cli("client", "create", "--name", f"Fuzz direct {tag}", "--r
                         "--no-consent", *grants, "--json"))
 PUBLIC = json.loads(cli("client", "create", "--name", f"Fuzz public {tag}", "--redirect-uri", REDIRECT,
                         "--public", "--json"))
-CLIENT_IDS = {CONSENT["client_id"], DIRECT["client_id"], PUBLIC["client_id"]}
+# A resource server (an API: no redirect URI, no grant): it may introspect every client's tokens.
+RESOURCE = json.loads(cli("client", "create", "--name", f"Fuzz API {tag}", "--resource-server", "--json"))
+CLIENT_IDS = {CONSENT["client_id"], DIRECT["client_id"], PUBLIC["client_id"]}  # the ones with REDIRECT
 
 with socket.socket() as s:
     s.bind((HOST, 0))
@@ -446,11 +467,21 @@ if not SESSION_CSRF or not CONSENT_REQUEST:
 USED_CODE, TOKENS = code_flow(DIRECT, SESSION)
 _, TOKENS2 = code_flow(CONSENT, SESSION)
 ACCESS, REFRESH, ID_TOKEN = TOKENS["access_token"], TOKENS["refresh_token"], TOKENS["id_token"]
-cc = request("POST", "/token", [FORM], encode([("grant_type", "client_credentials"), ("client_id", DIRECT["client_id"]),
-                                                 ("client_secret", DIRECT["client_secret"])]))
-if cc.status != 200:
-    fail_setup("client_credentials", cc)
-CC_TOKEN = cc.json()["access_token"]
+
+
+def client_credentials_token(step):
+    """A new access token of DIRECT's (a client_credentials grant of its own)."""
+    cc = request("POST", "/token", [FORM], encode([("grant_type", "client_credentials"),
+                                                     ("client_id", DIRECT["client_id"]),
+                                                     ("client_secret", DIRECT["client_secret"])]))
+    if cc.status != 200 or not (cc.json() or {}).get("access_token"):
+        fail_setup(step, cc)
+    return cc.json()["access_token"]
+
+
+CC_TOKEN = client_credentials_token("client_credentials")  # never revoked: introspected active to the end
+CC_REVOCABLE = client_credentials_token("a token to revoke")  # the /revoke cases' form: revoked by the first
+_, DOOMED = code_flow(DIRECT, SESSION)  # a grant of its own: the back-channel cases revoke it last
 if request("GET", "/userinfo", [("Authorization", "Bearer " + ACCESS)]).status != 200:
     fail_setup("userinfo", request("GET", "/userinfo", [("Authorization", "Bearer " + ACCESS)]))
 
@@ -496,9 +527,19 @@ BASIC = basic(DIRECT["client_id"], DIRECT["client_secret"])
 TOKEN_ERRORS = {"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
                 "unsupported_grant_type", "invalid_scope"}
 USERINFO_ERRORS = {"invalid_request", "invalid_token", "insufficient_scope"}
+INTROSPECT_ERRORS = {"invalid_request", "invalid_client", "unsupported_token_type"}
+REVOKE_ERRORS = INTROSPECT_ERRORS | {"unauthorized_client"}
+# The endpoints a client authenticates to (BackChannelEndpoint): their error codes and where they are defined.
+BACK_CHANNEL = {"/token": (TOKEN_ERRORS, "RFC 6749 §5.2"), "/introspect": (INTROSPECT_ERRORS, "RFC 7662 §2.3"),
+                "/revoke": (REVOKE_ERRORS, "RFC 7009 §2.2.1")}
+TOKEN_ADMIN = {"/introspect", "/revoke"}
+# These read a form and answer JSON: a malformed one is invalid_request, one over the limit 413.
+API_FORMS = {"/token", "/userinfo"} | TOKEN_ADMIN
+# What BackChannelEndpoint.refuseOtherMethods answers 405 (with Allow: POST) itself.
+REFUSED_METHODS = {"GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
 ROUTES = {  # path -> methods the router serves
     "/authorize": {"GET", "POST", "HEAD"}, "/login": {"GET", "POST", "HEAD"}, "/consent": {"POST"},
-    "/token": {"POST"}, "/userinfo": {"GET", "POST", "HEAD", "OPTIONS"},
+    "/token": {"POST"}, "/introspect": {"POST"}, "/revoke": {"POST"}, "/userinfo": {"GET", "POST", "HEAD", "OPTIONS"},
     "/.well-known/openid-configuration": {"GET", "HEAD", "OPTIONS"}, "/jwks": {"GET", "HEAD", "OPTIONS"},
     "/end-session": {"GET", "POST", "HEAD"}, "/healthz": {"GET", "HEAD"}, "/readyz": {"GET", "HEAD"},
     "/metrics": {"GET", "HEAD"}, "/static/gatehouse.css": {"GET", "HEAD"}, "/favicon.ico": {"GET", "HEAD"},
@@ -536,8 +577,10 @@ def general_problems(method, target, response, allow_close=False, refusals=()):
         problems.append(f"{response.status} without X-Content-Type-Options: nosniff")
     problems += cookie_problems(response)
     served = method in ROUTES.get(path, set())
-    if path == "/token" and (method == "POST" or response.status == 405) and method != "HEAD":
-        problems += json_error_problems(response, TOKEN_ERRORS, "RFC 6749 §5.2")
+    if path in TOKEN_ADMIN and (method == "POST" or method in REFUSED_METHODS):
+        problems += token_admin_problems(path, method, response)
+    if path in BACK_CHANNEL and (method == "POST" or response.status == 405) and method != "HEAD":
+        problems += json_error_problems(response, *BACK_CHANNEL[path])
         if response.status == 401 and not response.header("WWW-Authenticate"):
             problems.append("401 without WWW-Authenticate")
     elif path == "/userinfo" and method in ("GET", "POST"):
@@ -554,6 +597,32 @@ def general_problems(method, target, response, allow_close=False, refusals=()):
     location = response.header("Location") or ""
     if 300 <= response.status < 400 and path not in BROWSER:
         problems.append(f"unexpected redirect to {location[:120]!r}")
+    return problems
+
+
+def token_admin_problems(path, method, response):
+    """What is wrong with an answer of /introspect or /revoke (or of their 405 for another method)."""
+    problems = []
+    if "no-store" not in (response.header("Cache-Control") or "").lower():
+        problems.append(f"{response.status} without Cache-Control: no-store")
+    if response.status == 401 and not (response.header("WWW-Authenticate") or "").lower().startswith("basic"):
+        problems.append("401 without a Basic WWW-Authenticate challenge")
+    if method != "POST" or not 200 <= response.status < 300:
+        return problems
+    if response.status != 200:
+        problems.append(f"answered {response.status}, not 200")
+    elif path == "/revoke" and response.body:
+        problems.append(f"revocation answered a body ({short(response.body, 80)}), not an empty one (RFC 7009 §2.2)")
+    elif path == "/introspect":
+        body = response.json()
+        if body is None or not (response.header("Content-Type") or "").startswith("application/json"):
+            problems.append(f"introspection answer is not a JSON object: Content-Type {response.header('Content-Type')!r}")
+        elif not isinstance(body.get("active"), bool):
+            problems.append("introspection answer without a boolean `active` (RFC 7662 §2.2)")
+        elif not body["active"] and body != {"active": False}:
+            problems.append(f"an inactive token's answer says more than {{\"active\": false}}: {short(body, 200)}")
+        elif body["active"] and not (isinstance(body.get("client_id"), str) and isinstance(body.get("exp"), int)):
+            problems.append(f"an active token's answer without client_id and exp: {short(body, 200)}")
     return problems
 
 
@@ -744,6 +813,52 @@ def both(*checks):
     return check
 
 
+def introspected(active, client=None, username=None):
+    """An introspection answer (200): exactly `{"active": false}`, or active and issued to `client`
+    (and for `username`); token_admin_problems judges the rest of its shape."""
+    def check(response):
+        body = response.json()
+        if response.status != 200 or body is None:
+            return "expected 200 and an introspection answer"
+        if not active:
+            return None if body == {"active": False} else f"expected exactly {{\"active\": false}}, got {short(body, 200)}"
+        if body.get("active") is not True:
+            return f"expected an active token, got {short(body, 200)}"
+        if client and body.get("client_id") != client["client_id"]:
+            return f"expected client_id {client['client_id']!r}, got {body.get('client_id')!r}"
+        if username and body.get("username") != username:
+            return f"expected username {username!r}, got {body.get('username')!r}"
+        return None
+    return check
+
+
+def revoked(response):
+    """A revocation's answer (RFC 7009 §2.2): 200 with an empty body, whether or not there was a token."""
+    if response.status != 200 or response.body:
+        return "expected 200 with an empty body"
+    return None
+
+
+def token_admin_expect(path, name, value):
+    """What /introspect or /revoke answer their valid form (INTROSPECT, REVOKE) with the parameter
+    `name` set to `value` (None: left out); None for any other path."""
+    if path not in TOKEN_ADMIN:
+        return None
+    if value is not None and "\x00" in value:
+        return wants(400, "invalid_request")  # %00: no parameter may hold a NUL
+    if name in ("client_id", "client_secret"):
+        return wants(401, "invalid_client")  # an unknown client, a wrong secret, or none (empty is absent)
+    if name == "token_type_hint":
+        if value:
+            return wants(400, "unsupported_token_type")
+        return introspected(True, DIRECT) if path == "/introspect" else revoked
+    if name == "token":
+        if not value:
+            return wants(400, "invalid_request")
+        return introspected(False) if path == "/introspect" else revoked
+    return None
+
+
 def login_page(response):
     """The sign-in page: what a browser that is not signed in gets from /authorize."""
     if response.status != 200 or not is_html(response) or 'name="password"' not in response.text:
@@ -798,6 +913,12 @@ TOKEN_CODE = [("grant_type", "authorization_code"), ("code", USED_CODE), ("redir
               ("code_verifier", "v" * 43)]
 TOKEN_REFRESH = [("grant_type", "refresh_token"), ("refresh_token", REFRESH), ("client_id", DIRECT["client_id"]),
                  ("client_secret", DIRECT["client_secret"]), ("scope", "openid")]
+# The back-channel forms: the caller authenticates in the body (client_secret_post). Introspection
+# reads only; the revocation form's token is one of its own (the first case that keeps it revokes it).
+INTROSPECT = [("token", CC_TOKEN), ("token_type_hint", "access_token"), ("client_id", DIRECT["client_id"]),
+              ("client_secret", DIRECT["client_secret"])]
+REVOKE = [("token", CC_REVOCABLE), ("token_type_hint", "access_token"), ("client_id", DIRECT["client_id"]),
+          ("client_secret", DIRECT["client_secret"])]
 LOGIN_FORM = [("username", USERNAME), ("password", ""), ("csrf_token", ANON_CSRF), ("next", "")]
 CONSENT_FORM = [("csrf_token", SESSION_CSRF), ("request", CONSENT_REQUEST), ("deny", "deny")]
 END_SESSION = [("post_logout_redirect_uri", LOGOUT_URI), ("client_id", CONSENT["client_id"]), ("state", "bye"),
@@ -811,6 +932,8 @@ ENDPOINTS = [
     ("POST", "/token", "body", TOKEN_CC, None),
     ("POST", "/token", "body", TOKEN_CODE, None),
     ("POST", "/token", "body", TOKEN_REFRESH, None),
+    ("POST", "/introspect", "body", INTROSPECT, None),
+    ("POST", "/revoke", "body", REVOKE, None),
     ("GET", "/userinfo", "query", [("access_token", CC_TOKEN)], None),
     ("POST", "/userinfo", "body", [("access_token", ACCESS)], None),
     ("GET", "/login", "query", [("next", "/authorize?" + encode(AUTH_BASE))], None),
@@ -878,6 +1001,9 @@ def targeted():
                 wants(302))
     send_params("valid client_credentials", "POST", "/token", "body", TOKEN_CC, None, wants(200))
     run("valid userinfo", "GET", "/userinfo", [("Authorization", "Bearer " + ACCESS)], expect=wants(200))
+    send_params("valid introspection", "POST", "/introspect", "body", INTROSPECT, None, introspected(True, DIRECT))
+    send_params("valid revocation (an unknown token)", "POST", "/revoke", "body",
+                [("token", "unknown-" + secrets.token_hex(8))] + REVOKE[1:], None, revoked)
     for path in ROUTES:
         if path not in ("/consent", "/token"):
             run("plain GET", "GET", path)
@@ -908,17 +1034,19 @@ def targeted():
     for label, response in (("sign-in", page), ("error", error_page)):
         if "/static/gatehouse.css" not in response.text:
             record(f"{label} page", f"does not link /static/gatehouse.css: {response!r}")
-    # HEAD and OPTIONS on /token: 405 with Allow: POST (and no CORS preflight).
-    for method in ("HEAD", "OPTIONS"):
-        run(f"{method} /token", method, "/token", expect=wants(405, allow={"POST"}))
-        run(f"{method} /token/", method, "/token/", expect=wants(405, allow={"POST"}))
+    # HEAD and OPTIONS on the back-channel endpoints: 405 with Allow: POST (and no CORS preflight).
+    for path in BACK_CHANNEL:
+        for method in ("HEAD", "OPTIONS"):
+            run(f"{method} {path}", method, path, expect=wants(405, allow={"POST"}))
+            run(f"{method} {path}/", method, path + "/", expect=wants(405, allow={"POST"}))
     batch_done("positive controls")
 
     # Missing parameters: the empty request, then each parameter left out.
     for method, path, where, base, cookie in ENDPOINTS:
         send_params("no parameters", method, path, where, [], cookie)
         for i in range(len(base)):
-            send_params(f"without {base[i][0]}", method, path, where, base[:i] + base[i + 1:], cookie)
+            send_params(f"without {base[i][0]}", method, path, where, base[:i] + base[i + 1:], cookie,
+                        token_admin_expect(path, base[i][0], None))
     batch_done("missing parameters")
 
     # Repeated parameters: RFC 6749 §3.1 says invalid_request, even with the same value twice.
@@ -926,6 +1054,11 @@ def targeted():
         for name, value in base:
             for second in (value, value + "x", ""):
                 send_params(f"token repeats {name}", "POST", "/token", "body", base + [(name, second)], None,
+                            wants(400, "invalid_request"))
+    for path, base in (("/introspect", INTROSPECT), ("/revoke", REVOKE)):
+        for name, value in base:
+            for second in (value, value + "x", ""):
+                send_params(f"{path[1:]} repeats {name}", "POST", path, "body", base + [(name, second)], None,
                             wants(400, "invalid_request"))
     for name, value in AUTH_BASE + [("prompt", "login"), ("max_age", "10"), ("login_hint", "a"),
                                     ("code_challenge", "c" * 43), ("code_challenge_method", "S256"),
@@ -964,12 +1097,13 @@ def targeted():
                 if name == "username":
                     pairs[1] = ("password", "not-the-password")
             for label, value in values:
-                send_params(f"{name}={label}", method, path, where, pairs[:i] + [(name, value)] + pairs[i + 1:], cookie)
+                send_params(f"{name}={label}", method, path, where, pairs[:i] + [(name, value)] + pairs[i + 1:], cookie,
+                            token_admin_expect(path, name, value))
             for label, raw in RAW_SEGMENTS:
                 encoded = encode(pairs[:i]) + ("&" if i else "") + f"{name}={raw}" + (
                     "&" + encode(pairs[i + 1:]) if pairs[i + 1:] else "")
                 expect = None
-                if path in ("/token", "/userinfo"):
+                if path in API_FORMS:
                     expect = wants(400, "invalid_request")
                 elif path != "/login" or method == "POST":
                     expect = wants(400, html_page=True)
@@ -980,13 +1114,14 @@ def targeted():
     for method, path, where, base, cookie in ENDPOINTS:
         for label, raw in RAW_SEGMENTS:
             send_params(f"malformed name {label}", method, path, where, None, cookie,
+                        wants(400, "invalid_request") if path in TOKEN_ADMIN else None,
                         raw_query=encode(base) + "&" + raw + "=1")
         for junk in ("&&&", "=", "==&=", "a", "&a&b=&=c", "+", "%20=%20"):
             send_params(f"junk {junk!r}", method, path, where, None, cookie, raw_query=encode(base) + "&" + junk)
     batch_done("malformed names")
 
     # Raw bytes in the request line and headers that http.client would refuse.
-    for path in ("/authorize", "/userinfo", "/end-session", "/login", "/token"):
+    for path in ("/authorize", "/userinfo", "/end-session", "/login", "/token", "/introspect", "/revoke"):
         for junk in (b"\xff\xfe", b"\xc3\x28", b"<xss>", b"a b", b"\x00", b"\t", b"%", b"\"'", b"#frag", b"\x7f"):
             target = path.encode() + b"?client_id=" + junk + b"&access_token=" + junk
             run(f"raw {junk!r} in request line", "GET", target,
@@ -997,8 +1132,9 @@ def targeted():
                            ("/authorize?" + encode(AUTH_BASE), b"Cookie: gatehouse_session="),
                            ("/end-session", b"Cookie: gatehouse_session="), ("/login", b"Cookie: gatehouse_login="),
                            ("/login", b"X-Forwarded-For: 203.0.113.7, "), ("/token", b"X-Forwarded-For: "),
-                           ("/userinfo", b"Forwarded: for=")):
-            method = "POST" if path == "/token" else "GET"
+                           ("/userinfo", b"Forwarded: for="), ("/introspect", b"Authorization: Basic "),
+                           ("/revoke", b"Authorization: Basic ")):
+            method = "POST" if path in BACK_CHANNEL else "GET"
             raw = (f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".encode() + name + header_value
                    + b"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 29\r\n\r\n"
                    + b"grant_type=client_credentials")
@@ -1024,7 +1160,7 @@ def targeted():
             if cookie:
                 headers.append(("Cookie", cookie))
             expect = None
-            if path == "/token" and not (content_type or "").lower().startswith("application/x-www-form-urlencoded"):
+            if path in BACK_CHANNEL and not (content_type or "").lower().startswith("application/x-www-form-urlencoded"):
                 expect = wants(400, "invalid_request")
             run(f"Content-Type {content_type!r}", method, path, headers, body, expect=expect)
         # A form body with a GET, a body with no Content-Length, a body that says it is chunked.
@@ -1045,7 +1181,7 @@ def targeted():
             body = (encode(base) + "&pad=").encode()
             body += b"a" * (size - len(body))
             headers = [FORM] + ([("Cookie", cookie)] if cookie else [])
-            expect = wants(413, "invalid_request") if path in ("/token", "/userinfo") else wants(413, html_page=True)
+            expect = wants(413, "invalid_request") if path in API_FORMS else wants(413, html_page=True)
             run(f"body of {size} bytes", method, path, headers, body, expect=expect)
             raw = (f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: "
                    "application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n"
@@ -1057,17 +1193,19 @@ def targeted():
     for framing in (b"Content-Length: -1\r\n", b"Content-Length: abc\r\n", b"Content-Length: 5\r\nContent-Length: 6\r\n",
                     b"Content-Length: 99999999999999999999\r\n", b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
                     b"Transfer-Encoding: gzip\r\n", b"Transfer-Encoding: chunked\r\n"):
-        for path in ("/token", "/login", "/userinfo"):
+        for path in ("/token", "/login", "/userinfo", "/introspect", "/revoke"):
             raw = (f"POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                    "Content-Type: application/x-www-form-urlencoded\r\n").encode() + framing + b"\r\nzz\r\nabcdef"
             run(f"framing {framing!r}", "POST", path, raw=raw, allow_close=True, refusals=(400, 413, 501))
     batch_done("bodies over the limit")
 
     # Odd methods on every route.
-    for path in list(ROUTES) + ["/token/", "/authorize/", "/nowhere", "/.well-known/", "//token", "/token%2f"]:
+    for path in list(ROUTES) + ["/token/", "/authorize/", "/nowhere", "/.well-known/", "//token", "/token%2f",
+                                "/introspect/", "/revoke/"]:
         for method in ("PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "HEAD", "CONNECT", "PROPFIND", "FOO", "GET", "POST"):
             headers = [FORM] if method in ("PUT", "PATCH", "POST", "DELETE") else []
-            run(f"method {method}", method, path, headers, encode(TOKEN_CC) if headers else None,
+            expect = wants(405, allow={"POST"}) if route_of(path) in TOKEN_ADMIN and method in REFUSED_METHODS else None
+            run(f"method {method}", method, path, headers, encode(TOKEN_CC) if headers else None, expect=expect,
                 allow_close=method in ("CONNECT", "FOO"), refusals=(400, 404, 405, 501) if method in ("CONNECT", "FOO") else ())
     for method in (b"G\x00T", b"get", b"GET\x01", b"X" * 5000):
         run(f"method {method[:10]!r}", "GET", "/healthz",
@@ -1082,8 +1220,8 @@ def targeted():
     # Huge headers, cookies, request lines.
     big = "a" * (100 * 1024)
     refusals = (400, 413, 414, 431)
-    for path in ("/healthz", "/authorize?" + encode(AUTH_BASE), "/userinfo", "/token", "/login"):
-        method = "POST" if path == "/token" else "GET"
+    for path in ("/healthz", "/authorize?" + encode(AUTH_BASE), "/userinfo", "/token", "/login", "/introspect", "/revoke"):
+        method = "POST" if path in BACK_CHANNEL else "GET"
         for headers in ([("X-Big", big)], [("Cookie", "gatehouse_session=" + big)], [("Cookie", "a=" + "b" * 8000)],
                         [("Authorization", "Bearer " + big)], [("Authorization", "Basic " + big)],
                         [("X-H%d" % i, "v" * 20) for i in range(2000)],
@@ -1108,6 +1246,9 @@ def targeted():
 
     # Bad Authorization headers.
     b64 = lambda raw: base64.b64encode(raw).decode()
+    # The forms, without client credentials. The revocation's token is CC_REVOCABLE: a header that
+    # authenticated after all would end no token another case relies on.
+    forms = (("/token", TOKEN_CC), ("/introspect", [("token", CC_TOKEN)]), ("/revoke", [("token", CC_REVOCABLE)]))
     for value in ("Basic", "Basic ", "Basic !!!!", "Basic Og==", "Basic " + b64(b"no-colon"),
                   "Basic " + b64(b"\xff\xfe:x"), "Basic " + b64(b"%zz:x"), "Basic " + b64(b"%00:x"),
                   "Basic " + b64(b"a%00b:secret"), "Basic " + b64(b":secret"), "Basic " + b64(b"id:" + b"s" * 10000),
@@ -1115,14 +1256,16 @@ def targeted():
                   "Basic " + b64(b"x:y") + "====", "Basic  " + b64(b"x:y") + " junk", "basic " + b64(b"x:y"),
                   BASIC + ", " + BASIC, "Bearer " + CC_TOKEN, "Digest username=x", "NTLM TlRMTVNTUAABAAAA",
                   "Negotiate", "Basic " + "A" * 20000, "Basic\t" + b64(b"x:y")):
-        run("token Authorization", "POST", "/token", [FORM, ("Authorization", value)],
-            encode(TOKEN_CC[:1]), expect=wants({400, 401}))
-    run("Basic and client_secret", "POST", "/token", [FORM, ("Authorization", BASIC)], encode(TOKEN_CC),
-        expect=wants(400, "invalid_request"))
-    run("Basic and another client_id", "POST", "/token", [FORM, ("Authorization", BASIC)],
-        encode(TOKEN_CC[:1] + [("client_id", CONSENT["client_id"])]), expect=wants(400, "invalid_request"))
-    run("two Authorization headers", "POST", "/token", [FORM, ("Authorization", BASIC), ("Authorization", BASIC)],
-        encode(TOKEN_CC[:1]))
+        for path, form in forms:
+            run(f"{path[1:]} Authorization", "POST", path, [FORM, ("Authorization", value)],
+                encode(form[:1]), expect=wants({400, 401}))
+    for path, form in forms:
+        run("Basic and client_secret", "POST", path, [FORM, ("Authorization", BASIC)],
+            encode(form[:1] + TOKEN_CC[1:]), expect=wants(400, "invalid_request"))
+        run("Basic and another client_id", "POST", path, [FORM, ("Authorization", BASIC)],
+            encode(form[:1] + [("client_id", CONSENT["client_id"])]), expect=wants(400, "invalid_request"))
+        run("two Authorization headers", "POST", path, [FORM, ("Authorization", BASIC), ("Authorization", BASIC)],
+            encode(form[:1]), expect=wants(400, "invalid_request") if path in TOKEN_ADMIN else None)
     for value in ("Bearer", "Bearer ", "Bearer  ", "Bearer a b", "Bearer " + ACCESS + ", Bearer " + ACCESS,
                   "Bearer " + ACCESS + " " + ACCESS, "bearer " + ACCESS, "BEARER " + ACCESS, "Basic " + b64(b"x:y"),
                   "Token " + ACCESS, "Bearer\t" + ACCESS, "Bearer " + "A" * 10000, "Bearer %00", "Bearer '--",
@@ -1301,6 +1444,11 @@ def combining_marks():
             for i, (name, _) in enumerate(base):
                 send_params(f"token {name}={label}", "POST", "/token", "body", base[:i] + [(name, value)] + base[i + 1:],
                             None)
+        # Well-formed UTF-8: a token with marks is merely unknown, a hint with them unknown too.
+        for path, base in (("/introspect", INTROSPECT), ("/revoke", REVOKE)):
+            for i, (name, _) in enumerate(base):
+                send_params(f"{path[1:]} {name}={label}", "POST", path, "body", base[:i] + [(name, value)] + base[i + 1:],
+                            None, token_admin_expect(path, name, value))
         send_params(f"userinfo access_token={label}", "GET", "/userinfo", "query", [("access_token", value)], None)
         run(f"userinfo Bearer {label}", "GET", "/userinfo", [("Authorization", "Bearer " + value)])
     batch_done("combining marks")
@@ -1333,6 +1481,8 @@ def forwarded_headers():
             send_params(name + ", wrong password", "POST", "/login", "body", wrong_password, ANON_COOKIE,
                         wants(401) if good else None, extra_headers=headers)
         send_params(name, "POST", "/token", "body", TOKEN_CC, None, wants(200) if good else None, extra_headers=headers)
+        send_params(name, "POST", "/introspect", "body", INTROSPECT, None, introspected(True, DIRECT) if good else None,
+                    extra_headers=headers)
         # TOKENS2's: ACCESS is revoked by the cases that replay its code.
         run(name, "GET", "/userinfo", [("Authorization", "Bearer " + TOKENS2["access_token"])] + headers,
             expect=wants(200) if good else None)
@@ -1341,6 +1491,166 @@ def forwarded_headers():
         run(name, "GET", "/end-session", headers)
         run(name, "GET", "/healthz", headers, expect=wants(200) if good else None)
     batch_done("forwarded headers")
+
+
+def client_pairs(client, secret=None):
+    """The body's client authentication: client_id, and client_secret (`secret` instead when
+    given) unless there is none (a public client)."""
+    secret = client.get("client_secret") if secret is None else secret
+    return [("client_id", client["client_id"])] + ([("client_secret", secret)] if secret else [])
+
+
+def either(*checks):
+    """Any one of the expectations `checks`: the first one's problem when none holds."""
+    def check(response):
+        problems = [c(response) for c in checks]
+        return None if None in problems else problems[0]
+    return check
+
+
+def back_channel():
+    """/introspect (RFC 7662) and /revoke (RFC 7009) with the set-up's real tokens. No case here
+    ends a token another relies on: the revocations that name one are refused (another client's
+    token), and the only grant revoked is DOOMED's, last."""
+    def introspect(name, pairs, expect, headers=()):
+        return send_params(f"introspect: {name}", "POST", "/introspect", "body", pairs, None, expect,
+                           extra_headers=headers)
+
+    def revoke(name, pairs, expect, headers=()):
+        return send_params(f"revoke: {name}", "POST", "/revoke", "body", pairs, None, expect, extra_headers=headers)
+
+    direct, consent, resource, public = (client_pairs(c) for c in (DIRECT, CONSENT, RESOURCE, PUBLIC))
+    cc, user_access = [("token", CC_TOKEN)], [("token", TOKENS2["access_token"])]
+    user_refresh = [("token", TOKENS2["refresh_token"])]
+    unknown = [("token", "unknown-" + secrets.token_hex(8))]
+    unauthorized, bad_request = wants(401, "invalid_client"), wants(400, "invalid_request")
+    bad_hint = wants(400, "unsupported_token_type")
+
+    # The token's own client, or the resource server: active. The hint is a hint: both tables are searched.
+    introspect("its own client", cc + direct, introspected(True, DIRECT))
+    introspect("its own client, Basic", cc, introspected(True, DIRECT), [("Authorization", BASIC)])
+    for hint in ("access_token", "refresh_token", ""):
+        introspect(f"its own client, hint {hint!r}", cc + [("token_type_hint", hint)] + direct, introspected(True, DIRECT))
+    introspect("a user's token, its own client", user_access + consent, introspected(True, CONSENT, USERNAME))
+    introspect("a user's refresh token, its own client", user_refresh + [("token_type_hint", "refresh_token")] + consent,
+               introspected(True, CONSENT, USERNAME))
+    introspect("the resource server", cc + resource, introspected(True, DIRECT))
+    introspect("the resource server, Basic", user_access, introspected(True, CONSENT, USERNAME),
+               [("Authorization", basic(RESOURCE["client_id"], RESOURCE["client_secret"]))])
+    # Another confidential client learns nothing but that (RFC 7662 §2.2); so does anyone of a token not live.
+    introspect("another client's token", cc + consent, introspected(False))
+    introspect("another client's user token", user_access + direct, introspected(False))
+    introspect("another client's refresh token", user_refresh + direct, introspected(False))
+    introspect("an unknown token", unknown + direct, introspected(False))
+    introspect("a 5000-character token", [("token", "t" * 5000)] + direct, introspected(False))
+    introspect("the token and 4000 characters more", [("token", CC_TOKEN + "x" * 4000)] + direct, introspected(False))
+    introspect("the token and a combining mark", [("token", CC_TOKEN + "\u0301")] + direct, introspected(False))
+    introspect("an authorization code", [("token", USED_CODE)] + direct, introspected(False))
+    introspect("an ID token", [("token", ID_TOKEN)] + direct, introspected(False))
+    introspect("the client secret", [("token", DIRECT["client_secret"])] + direct, introspected(False))
+    # A caller that does not authenticate: 401 invalid_client with a Basic challenge (token_admin_problems).
+    introspect("a wrong secret", cc + client_pairs(DIRECT, "wrong-" + secrets.token_hex(8)), unauthorized)
+    introspect("a wrong secret, Basic", cc, unauthorized, [("Authorization", basic(DIRECT["client_id"], "wrong"))])
+    introspect("another client's secret", cc + client_pairs(DIRECT, CONSENT["client_secret"]), unauthorized)
+    introspect("the resource server, a wrong secret", cc + client_pairs(RESOURCE, "wrong"), unauthorized)
+    introspect("no credentials", cc, unauthorized)
+    introspect("client_id only", cc + direct[:1], unauthorized)
+    introspect("client_secret only", cc + direct[1:], unauthorized)
+    introspect("a public client", cc + public, unauthorized)
+    introspect("a public client, Basic", cc, unauthorized, [("Authorization", basic(PUBLIC["client_id"], ""))])
+    introspect("a public client with a secret", cc + client_pairs(PUBLIC, "x"), unauthorized)
+    introspect("an unknown client", cc + [("client_id", "nobody-" + tag), ("client_secret", "x")], unauthorized)
+    # Malformed requests: invalid_request; a hint this server does not know: unsupported_token_type.
+    introspect("an empty token", [("token", "")] + direct, bad_request)
+    introspect("no token", direct, bad_request)
+    introspect("the token twice", cc + cc + direct, bad_request)
+    introspect("two tokens", cc + user_access + direct, bad_request)
+    introspect("an empty token, then the token", [("token", "")] + cc + direct, bad_request)
+    introspect("the hint twice", cc + [("token_type_hint", "access_token")] * 2 + direct, bad_request)
+    for hint in ("id_token", "ACCESS_TOKEN", "access_token ", "refresh", "Bearer",
+                 "urn:ietf:params:oauth:token-type:access_token", MARKER2):
+        introspect(f"hint {hint!r}", cc + [("token_type_hint", hint)] + direct, bad_hint)
+    # Encodings: %00 and malformed percent-encoding or UTF-8 are invalid_request. Combining marks
+    # are well-formed UTF-8, so a token with them is merely unknown. Nothing is ever a 5xx.
+    creds = "&" + encode(direct)
+    for label, raw in [("%00", "%00"), ("a%00b", "a%00b"), ("%ZZ", "%ZZ"), ("%zz", "%zz"), ("lone %", "%"),
+                       ("%C3%28", "%C3%28"), ("%FF", "%FF"), ("cut UTF-8", "%E2%82"), ("surrogate", "%ED%A0%80"),
+                       ("overlong", "%C0%AF")]:
+        for path in sorted(TOKEN_ADMIN):
+            send_params(f"{path[1:]}: token {label}", "POST", path, "body", None, None, bad_request,
+                        raw_query="token=" + raw + creds)
+    for label, token in [("combining marks", "\u0301\u0338\u20d2\u200d"), ("quote and mark", "\"\u0301"),
+                         ("50 marks", "\u0301" * 50), ("marker2", MARKER2)]:
+        introspect(f"token {label}", [("token", token)] + direct, introspected(False))
+        revoke(f"token {label}", [("token", token)] + direct, revoked)
+    raw_creds = creds.encode()
+    for label, raw, expect in [("raw combining marks", "\u0301\u0338\u20d2".encode(), introspected(False)),
+                               ("raw quote and mark", "\"\u0301".encode(), introspected(False)),
+                               ("raw NUL", b"a\x00b", either(introspected(False), bad_request)),
+                               ("raw invalid UTF-8", b"\xff\xfe", bad_request),
+                               ("raw continuation byte", b"\x80", bad_request)]:
+        run(f"introspect: token {label}", "POST", "/introspect", [FORM], b"token=" + raw + raw_creds, expect=expect)
+    for path in sorted(TOKEN_ADMIN):
+        # A NUL no parameter check caught reaches the database in a client_id: refused, never a 5xx.
+        run(f"{path[1:]}: raw NUL in client_id", "POST", path, [FORM],
+            b"token=x&client_id=a\x00b&client_secret=x", expect=wants({400, 401}))
+        for content_type in (None, "application/json", "text/plain", "multipart/form-data; boundary=x",
+                             "application/x-www-form-urlencode"):
+            pairs = (INTROSPECT if path == "/introspect" else unknown + direct)
+            body = json.dumps(dict(pairs)) if content_type == "application/json" else encode(pairs)
+            run(f"{path[1:]}: Content-Type {content_type!r}", "POST", path,
+                [("Content-Type", content_type)] if content_type else [], body, expect=bad_request)
+
+    # Revocation: an unknown token is 200 (RFC 7009 §2.2); another client's token is refused and stays active.
+    revoke("an unknown token", unknown + direct, revoked)
+    revoke("an unknown token, Basic", unknown, revoked, [("Authorization", BASIC)])
+    revoke("an unknown token, hint refresh_token", unknown + [("token_type_hint", "refresh_token")] + direct, revoked)
+    revoke("an unknown token, a public client", unknown + public, revoked)
+    revoke("a 5000-character token", [("token", "t" * 5000)] + direct, revoked)
+    refused = wants(400, "unauthorized_client")
+    for label, pairs, headers in [("another confidential client", consent, ()), ("the resource server", resource, ()),
+                                  ("a public client", public, ()),
+                                  ("another client, Basic", [], [("Authorization", basic(CONSENT["client_id"],
+                                                                                          CONSENT["client_secret"]))])]:
+        revoke(f"another client's token ({label})", cc + pairs, refused, headers)
+    revoke("another client's user token", user_access + direct, refused)
+    revoke("another client's refresh token", user_refresh + [("token_type_hint", "refresh_token")] + direct, refused)
+    introspect("still active after others' revocations", cc + direct, introspected(True, DIRECT))
+    introspect("a user's token still active after another's revocation", user_access + consent,
+               introspected(True, CONSENT, USERNAME))
+    introspect("a user's refresh token still active after another's revocation", user_refresh + consent,
+               introspected(True, CONSENT, USERNAME))
+    revoke("a wrong secret", unknown + client_pairs(DIRECT, "wrong"), unauthorized)
+    revoke("a wrong secret, Basic", unknown, unauthorized, [("Authorization", basic(DIRECT["client_id"], "wrong"))])
+    revoke("no credentials", unknown, unauthorized)
+    revoke("a public client with a secret", unknown + client_pairs(PUBLIC, "x"), unauthorized)
+    revoke("an unknown client", unknown + [("client_id", "nobody-" + tag)], unauthorized)
+    revoke("an empty token", [("token", "")] + direct, bad_request)
+    revoke("no token", direct, bad_request)
+    revoke("the token twice", unknown + unknown + direct, bad_request)
+    revoke("hint id_token", unknown + [("token_type_hint", "id_token")] + direct, bad_hint)
+    # An access token ends alone, whatever the hint says; revoking it again is 200 too.
+    issued = send_params("revoke: a token to revoke", "POST", "/token", "body", TOKEN_CC, None, wants(200))
+    lone = (issued.json() or {}).get("access_token")
+    if lone:
+        revoke("an access token, hint refresh_token", [("token", lone), ("token_type_hint", "refresh_token")] + direct,
+               revoked)
+        introspect("a revoked access token", [("token", lone)] + direct, introspected(False))
+        revoke("a revoked access token again", [("token", lone)] + direct, revoked)
+        introspect("the client's other token after one was revoked", cc + direct, introspected(True, DIRECT))
+    # Last: a refresh token ends its whole grant (DOOMED's, a grant of its own).
+    refresh, access = [("token", DOOMED["refresh_token"])], DOOMED["access_token"]
+    introspect("a refresh token before its revocation", refresh + direct, introspected(True, DIRECT, USERNAME))
+    revoke("a refresh token", refresh + [("token_type_hint", "refresh_token")] + direct, revoked)
+    introspect("a revoked refresh token", refresh + direct, introspected(False))
+    introspect("an access token of the revoked grant", [("token", access)] + resource, introspected(False))
+    run("revoke: userinfo with an access token of the revoked grant", "GET", "/userinfo",
+        [("Authorization", "Bearer " + access)], expect=wants(401))
+    send_params("revoke: a revoked refresh token at /token", "POST", "/token", "body",
+                [("grant_type", "refresh_token"), ("refresh_token", DOOMED["refresh_token"])] + direct, None,
+                wants(400, "invalid_grant"))
+    revoke("a revoked refresh token again", refresh + direct, revoked)
+    batch_done("back channel")
 
 
 def end_session_confirmation():
@@ -1446,7 +1756,8 @@ def parameter_string(draw, base):
 
 
 def decode_strict(text):
-    """FormParameters' reading of an encoded string: None when malformed, else (values, repeated names)."""
+    """FormParameters' reading of an encoded string: None when malformed (%00 included: no
+    parameter may hold a NUL), else (values, repeated names)."""
     values, repeated = {}, set()
     for pair in [p for p in text.split("&") if p]:
         name, _, value = pair.partition("=")
@@ -1458,7 +1769,7 @@ def decode_strict(text):
                     out += b" "
                 elif raw[i:i + 1] == b"%":
                     hexpart = raw[i + 1:i + 3]
-                    if len(hexpart) < 2 or not all(c in b"0123456789abcdefABCDEF" for c in hexpart):
+                    if len(hexpart) < 2 or not all(c in b"0123456789abcdefABCDEF" for c in hexpart) or hexpart == b"00":
                         return None
                     out.append(int(hexpart, 16))
                     i += 2
@@ -1492,6 +1803,12 @@ AUTHORIZATIONS = st.one_of(st.none(), st.sampled_from(
     [BASIC, "Basic !!", "Bearer " + ACCESS, "Bearer", "Bearer " + CC_TOKEN, "Bearer " + MARKER]),
     st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=40).map(lambda t: "Bearer " + t),
     st.binary(max_size=24).map(lambda b: "Basic " + base64.b64encode(b).decode()))
+# The back channel's callers: these, or the ones above (none, DIRECT's, garbage). Every client
+# but DIRECT (whose tokens the generated values name: ACCESS, REFRESH) is another client there.
+BACK_CHANNEL_AUTHORIZATIONS = st.one_of(AUTHORIZATIONS, st.sampled_from([
+    basic(RESOURCE["client_id"], RESOURCE["client_secret"]), basic(CONSENT["client_id"], CONSENT["client_secret"]),
+    basic(PUBLIC["client_id"], ""), basic(DIRECT["client_id"], "wrong"), basic(DIRECT["client_id"], ""),
+    "basic " + BASIC[len("Basic "):], BASIC + " ", "Basic " + MARKER2]))
 CONTENT_TYPES = st.sampled_from(["application/x-www-form-urlencoded"] * 6 + [
     None, "application/json", "multipart/form-data; boundary=x", "text/plain",
     "application/x-www-form-urlencoded; charset=utf-8"])
@@ -1502,6 +1819,8 @@ hypothesis_settings = settings(deadline=None, derandomize=True, database=None, m
 
 
 def generated(label, method, path, where, base, default_cookie, authorization=False, examples=None):
+    """`examples` requests to `method path`, mutated from `base`. `authorization`: True for an
+    Authorization header drawn from AUTHORIZATIONS, or the strategy to draw it from."""
     @settings(hypothesis_settings, max_examples=examples or EXAMPLES)
     @given(st.data())
     def fuzz(data):
@@ -1515,8 +1834,8 @@ def generated(label, method, path, where, base, default_cookie, authorization=Fa
             headers.append(("Cookie", cookie))
         if data.draw(st.integers(min_value=0, max_value=4)) == 0:
             headers += data.draw(FORWARDED)
-        if authorization:
-            value = data.draw(AUTHORIZATIONS)
+        if authorization is not False:
+            value = data.draw(AUTHORIZATIONS if authorization is True else authorization)
             if value:
                 headers.append(("Authorization", value))
         if where == "query":
@@ -1537,6 +1856,8 @@ def generated(label, method, path, where, base, default_cookie, authorization=Fa
 
 def repeat_oracle(path, where, query, headers):
     """RFC 6749 §3.1: a repeated parameter in a well-formed request is invalid_request."""
+    if path in TOKEN_ADMIN:
+        return token_admin_oracle(path, query, headers)
     if not ORACLE_SAFE.fullmatch(query):
         return None
     parsed = decode_strict(query)
@@ -1561,6 +1882,40 @@ def repeat_oracle(path, where, query, headers):
     return None
 
 
+def token_admin_oracle(path, query, headers):
+    """What /introspect or /revoke answer a generated body, in the order BackChannelEndpoint reads
+    it: the Content-Type, the encoding, repeats, the client_id, the hint, the token, then who the
+    caller is. None where that cannot be told (Basic credentials, a body near the limit)."""
+    if len(query) > BODY_LIMIT // 2:
+        return None
+    if not any(k == "Content-Type" and v.lower().startswith("application/x-www-form-urlencoded") for k, v in headers):
+        return wants(400, "invalid_request")
+    if not ORACLE_SAFE.fullmatch(query):
+        return None
+    parsed = decode_strict(query)
+    if parsed is None:
+        return wants(400, "invalid_request")
+    values, repeated = parsed
+    if repeated:
+        return wants(400, "invalid_request")
+    if any(k == "Authorization" and re.match(r"(?i)basic([ \t]|$)", v) for k, v in headers):
+        return None
+    client_id, secret = values.get("client_id") or None, values.get("client_secret") or None
+    if client_id is None:
+        return wants(401, "invalid_client")
+    if values.get("token_type_hint") and values["token_type_hint"] not in ("access_token", "refresh_token"):
+        return wants(400, "unsupported_token_type")
+    if not values.get("token"):
+        return wants(400, "invalid_request")
+    if client_id == DIRECT["client_id"] and secret == DIRECT["client_secret"]:
+        # The generated values name DIRECT's tokens or none (its own are active or not: 200 either way).
+        return wants(200)
+    if path == "/revoke" and client_id == PUBLIC["client_id"] and secret is None:
+        # Authenticated by its client_id alone: an unknown token is 200, DIRECT's refused.
+        return either(wants(200), wants(400, "unauthorized_client"))
+    return wants(401, "invalid_client")
+
+
 def generated_cases():
     generated("authorize GET", "GET", "/authorize", "query", AUTH_BASE, SESSION)
     generated("authorize GET (consent client)", "GET", "/authorize", "query",
@@ -1569,6 +1924,10 @@ def generated_cases():
     generated("token client_credentials", "POST", "/token", "body", TOKEN_CC, None, authorization=True)
     generated("token authorization_code", "POST", "/token", "body", TOKEN_CODE, None, authorization=True)
     generated("token refresh_token", "POST", "/token", "body", TOKEN_REFRESH[:-1], None, authorization=True)
+    generated("introspect", "POST", "/introspect", "body", INTROSPECT, None, authorization=BACK_CHANNEL_AUTHORIZATIONS)
+    generated("revoke", "POST", "/revoke", "body", REVOKE, None, authorization=BACK_CHANNEL_AUTHORIZATIONS)
+    generated("revoke (public client)", "POST", "/revoke", "body", [("token", CC_REVOCABLE), ("client_id", PUBLIC["client_id"])],
+              None, authorization=BACK_CHANNEL_AUTHORIZATIONS, examples=max(10, EXAMPLES // 2))
     generated("userinfo GET", "GET", "/userinfo", "query", [("access_token", ACCESS)], None, authorization=True)
     generated("userinfo POST", "POST", "/userinfo", "body", [("access_token", ACCESS)], None, authorization=True)
     generated("login GET", "GET", "/login", "query", [("next", "/authorize?" + encode(AUTH_BASE))], None)
@@ -1589,11 +1948,13 @@ def controls(label):
         expect=wants(200))
     send_params(f"signed in {label}", "GET", "/authorize", "query", AUTH_BASE, SESSION, wants(302))
     send_params(f"sign-in form {label}", "POST", "/login", "body", LOGIN_FORM, ANON_COOKIE, wants(400))
+    send_params(f"introspection {label}", "POST", "/introspect", "body", INTROSPECT, None, introspected(True, DIRECT))
 
 
 started = time.monotonic()
 try:
     targeted()
+    back_channel()
     controls("after the targeted cases")
     generated_cases()
     end_session_confirmation()  # last: it ends the spare session, and a new one costs a password hash
