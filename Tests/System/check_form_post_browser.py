@@ -56,13 +56,14 @@ import os
 import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import systemcheck  # noqa: E402
 
 try:
     from selenium import webdriver
@@ -81,16 +82,8 @@ SCOPE = "openid"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 CHROMEDRIVER = shutil.which("chromedriver")
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-PORT = RP_PORT = free_port()
-while RP_PORT == PORT:
-    RP_PORT = free_port()
+PORT = systemcheck.free_port(HOST)
+RP_PORT = systemcheck.free_port(HOST, {PORT})
 ISSUER = f"http://{HOST}:{PORT}"
 RP_ORIGIN = f"http://{HOST}:{RP_PORT}"
 REDIRECT = RP_ORIGIN + "/cb"
@@ -99,16 +92,15 @@ RESPONSE_TYPES = ["code id_token", "id_token token", "id_token"]
 tag = secrets.token_hex(4)
 USERNAME, PASSWORD = f"fp_{tag}", "correct horse " + secrets.token_hex(8)
 
-env = dict(os.environ)
-env.setdefault("GATEHOUSE_SQL_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sql"))
+env = systemcheck.environment()
 
 # ---------------------------------------------------------------- bookkeeping
 
-failures = []
+failures = systemcheck.Failures()
+record = failures.record
 cases_run = []
-server = None
+servers = systemcheck.Servers(BINARY, env, HOST, "gatehouse-form-post-")
 drivers = []  # (driver, service) of every browser started
-log_file = tempfile.NamedTemporaryFile(prefix="gatehouse-form-post-", suffix=".log", delete=False)
 profiles = tempfile.mkdtemp(prefix="gatehouse-form-post-chromium-")
 
 
@@ -125,35 +117,11 @@ def why(error):
     return f"{type(error).__name__}: {text}" if text else repr(error)
 
 
-def one_line(text, limit=400):
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def record(case, message):
-    failures.append(one_line(f"{case}: {message}"))
-
-
-def server_log(tail=3000):
-    try:
-        with open(log_file.name, "rb") as f:
-            return f.read().decode("utf-8", "replace")[-tail:]
-    except OSError:
-        return ""
-
-
 def finish():
     """Prints the failures and the summary (the last line), and exits."""
     signal.alarm(0)
-    if server is not None and server.poll() is not None:
-        record("server", f"exited with status {server.returncode} during the run")
-    for line in failures:
-        print(line)
-    log = server_log()
-    if failures and log.strip():
-        print(f"server log (tail):\n{log}", file=sys.stderr)
-    print(f"form_post in chromium: {len(cases_run)} cases, failures: {len(failures)}", flush=True)
-    sys.exit(0 if not failures and cases_run else 1)
+    systemcheck.finish(failures, servers, f"form_post in chromium: {len(cases_run)} cases", bool(cases_run),
+                       ordered=False)
 
 
 def abort(step, detail):
@@ -187,21 +155,11 @@ def clean_up():
                 process.wait(timeout=5)
             except Exception:
                 pass
-    if server is not None and server.poll() is None:
-        server.kill()
-        server.wait()
+    servers.stop()
     shutil.rmtree(profiles, ignore_errors=True)
-    if os.path.exists(log_file.name):
-        os.unlink(log_file.name)
 
 
-def cli(*args, stdin=None):
-    """(exit status, stdout, stderr) of `gatehouse ARGS`."""
-    try:
-        done = subprocess.run([BINARY, *args], env=env, input=stdin, capture_output=True, text=True, timeout=40)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return -1, "", repr(error)
-    return done.returncode, done.stdout, done.stderr
+cli = systemcheck.cli_runner(BINARY, env, timeout=40)
 
 
 def healthz():
@@ -552,20 +510,12 @@ def guarded(case, body, *args):
 # ---------------------------------------------------------------- the run
 
 def main():
-    global server
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(DEADLINE)
     if not CHROMIUM or not CHROMEDRIVER:
         abort("browser", f"chromium ({CHROMIUM}) or chromedriver ({CHROMEDRIVER}) not found: "
                          "run scripts/ensure-browser.sh")
-    # The CLI needs the server's secret too (it seals keys and HS256 secrets with it).
-    env.setdefault("GATEHOUSE_SECRET_KEY", base64.b64encode(os.urandom(32)).decode())
-    status, _, err = cli("migrate")
-    if status != 0:
-        abort("gatehouse migrate", f"exit status {status}: {err.strip()[-500:]}")
-    status, _, err = cli("user", "create", "--username", USERNAME, "--password-stdin", stdin=PASSWORD + "\n")
-    if status != 0:
-        abort("gatehouse user create", f"exit status {status}: {err.strip()[-500:]}")
+    systemcheck.set_up(env, cli, abort, USERNAME, PASSWORD)
     args = ["client", "create", "--name", f"Form post RP {tag}", "--redirect-uri", REDIRECT]
     for response_type in RESPONSE_TYPES:
         args += ["--response-type", response_type]
@@ -577,21 +527,13 @@ def main():
     except (ValueError, KeyError, TypeError):
         abort("gatehouse client create", f"--json printed {out[:200]!r}")
 
-    server_env = dict(env, PORT=str(PORT), OIDC_ISSUER=ISSUER, OIDC_SWEEP_INTERVAL="0", LOG_LEVEL="warning",
-                      OIDC_LOGIN_MAX_FAILURES="1000")
-    server = subprocess.Popen([BINARY, "serve", "--host", HOST], env=server_env,
-                              stdout=log_file, stderr=subprocess.STDOUT)
+    server = servers.start("server", PORT, ISSUER)
     rp = http.server.ThreadingHTTPServer((HOST, RP_PORT), RelyingParty)
     rp.daemon_threads = True
     threading.Thread(target=rp.serve_forever, daemon=True).start()
-    for _ in range(400):
-        if server.poll() is not None or healthz() == 200:
-            break
-        time.sleep(0.05)
-    else:
-        abort("gatehouse serve", "no 200 from /healthz within 20 s")
-    if server.poll() is not None:
-        abort("gatehouse serve", f"exited with status {server.returncode}")
+    problem = servers.wait_ready(server, healthz, seconds=20)
+    if problem:
+        abort("gatehouse serve", problem)
 
     try:
         with_script = browser("javascript-on", javascript=True)

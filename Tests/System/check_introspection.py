@@ -59,21 +59,17 @@ starting with its name; the last line printed is the summary:
 import atexit
 import base64
 import hashlib
-import html.parser
-import http.client
 import json
 import os
 import secrets
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cookiejar  # noqa: E402
+import systemcheck  # noqa: E402
+from systemcheck import FORM, basic, encode, why  # noqa: E402
 
 try:
     import authlib.deprecate
@@ -88,20 +84,10 @@ SCOPE = "openid profile email"
 CC_SCOPES = ["api.read", "api.write"]
 SHORT_LIFETIME = 2  # seconds, OIDC_TOKEN_EXPIRE of the second server
 
-env = dict(os.environ)
-env.setdefault("GATEHOUSE_SQL_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sql"))
+env = systemcheck.environment()
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-PORT = free_port()
-SHORT_PORT = free_port()
-while SHORT_PORT == PORT:
-    SHORT_PORT = free_port()
+PORT = systemcheck.free_port(HOST)
+SHORT_PORT = systemcheck.free_port(HOST, {PORT})
 ISSUER = f"http://{HOST}:{PORT}"
 SHORT_ISSUER = f"http://{HOST}:{SHORT_PORT}"
 REDIRECT = ISSUER + "/cb"
@@ -112,18 +98,11 @@ EMAIL = f"ic_{tag}@example.org"
 
 # ---------------------------------------------------------------- bookkeeping
 
-failures = []
+failures = systemcheck.Failures(limit=500)
 counts = {"checks": 0}
-servers = []  # (name, Popen, log file)
-
-
-def why(error):
-    return f"{type(error).__name__}: {error}" if str(error) else repr(error)
-
-
-def one_line(text, limit=500):
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit] + "..."
+cli = systemcheck.cli_runner(BINARY, env)
+servers = systemcheck.Servers(BINARY, env, HOST, "gatehouse-introspection-")
+atexit.register(servers.stop)
 
 
 def check(name, problems):
@@ -131,32 +110,14 @@ def check(name, problems):
     counts["checks"] += 1
     problems = [p for p in problems if p]
     if problems:
-        failures.append(one_line(f"{name}: " + "; ".join(problems)))
+        failures.record(name, "; ".join(problems))
     return not problems
-
-
-def server_log(path, tail=3000):
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace")[-tail:]
-    except OSError:
-        return ""
 
 
 def finish():
     """Prints the failures and the summary (the last line), and exits."""
-    for name, process, _ in servers:
-        if process.poll() is not None:
-            failures.append(f"{name}: exited with status {process.returncode} during the run")
-    for line in sorted(failures):
-        print(line)
-    if failures:
-        for name, _, log in servers:
-            text = server_log(log.name)
-            if text.strip():
-                print(f"{name} log (tail):\n{text}", file=sys.stderr)
-    print(f"introspection and revocation: {counts['checks']} checks, failures: {len(failures)}", flush=True)
-    sys.exit(0 if not failures and counts["checks"] > 0 else 1)
+    systemcheck.finish(failures, servers, f"introspection and revocation: {counts['checks']} checks",
+                       counts["checks"] > 0)
 
 
 def abort(step, detail):
@@ -164,100 +125,14 @@ def abort(step, detail):
     finish()
 
 
-@atexit.register
-def stop_servers():
-    for _, process, log in servers:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if os.path.exists(log.name):
-            os.unlink(log.name)
-
-
-def cli(*args, stdin=None):
-    """(exit status, stdout, stderr) of `gatehouse ARGS`."""
-    try:
-        done = subprocess.run([BINARY, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return -1, "", repr(error)
-    return done.returncode, done.stdout, done.stderr
-
-
 # ---------------------------------------------------------------- HTTP
 
-class Answer:
-    def __init__(self, status=None, headers=(), body=b"", error=None):
-        self.status, self.headers, self.body, self.error = status, list(headers), body, error
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def header_all(self, name):
-        return [v for k, v in self.headers if k.lower() == name.lower()]
-
-    @property
-    def text(self):
-        return self.body.decode("utf-8", "replace")
-
-    @property
-    def content_type(self):
-        return (self.header("Content-Type") or "").split(";")[0].strip().lower()
-
-    def json(self):
-        try:
-            value = json.loads(self.body)
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
-
-    def __repr__(self):
-        if self.status is None:
-            return f"no answer ({self.error})"
-        location = self.header("Location")
-        if location:
-            return f"{self.status} to {location[:200]!r}"
-        return f"{self.status} {self.content_type or 'no Content-Type'} {self.body[:300]!r}"
+class Answer(systemcheck.Answer):
+    preview = 300  # characters of the body its repr shows
 
 
-def target_of(url):
-    """The request target for `url` (a path, or an absolute URL on the main server), or None."""
-    if url.startswith("/") and not url.startswith("//"):
-        return url
-    if url.startswith(ISSUER + "/"):
-        return url[len(ISSUER):]
-    return None
-
-
-def fetch(method, url, headers=None, body=None, port=None):
-    target = target_of(url)
-    if target is None:
-        return Answer(error=f"not a URL of this server: {url[:200]!r}")
-    if isinstance(body, str):
-        body = body.encode()
-    conn = http.client.HTTPConnection(HOST, port or PORT, timeout=30)
-    try:
-        conn.request(method, target, body=body, headers=dict(headers or {}))
-        response = conn.getresponse()
-        return Answer(response.status, response.getheaders(), response.read())
-    except (OSError, http.client.HTTPException) as error:
-        return Answer(error=repr(error))
-    finally:
-        conn.close()
-
-
-FORM = "application/x-www-form-urlencoded"
-
-
-def encode(pairs):
-    return urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)
-
-
-def basic(client_id, secret):
-    raw = urllib.parse.quote_plus(client_id) + ":" + urllib.parse.quote_plus(secret)
-    return "Basic " + base64.b64encode(raw.encode()).decode()
+site = systemcheck.Site(HOST, PORT, ISSUER, answer=Answer)
+fetch = site.fetch
 
 
 def post_form(path, pairs, client=None, auth="basic", port=None, secret=None):
@@ -277,101 +152,7 @@ def post_form(path, pairs, client=None, auth="basic", port=None, secret=None):
     return fetch("POST", path, headers, encode(pairs), port=port)
 
 
-class Page(html.parser.HTMLParser):
-    """The forms of a page (method, action, inputs)."""
-
-    def __init__(self, text):
-        super().__init__(convert_charrefs=True)
-        self.forms = []
-        self._form = None
-        try:
-            self.feed(text)
-            self.close()
-        except Exception:  # a page the parser cannot read has no forms
-            pass
-
-    def handle_starttag(self, tag, attrs):
-        a = {k.lower(): (v if v is not None else "") for k, v in attrs}
-        if tag == "form":
-            self._form = {"method": a.get("method", "get").lower(), "action": a.get("action", ""), "inputs": []}
-            self.forms.append(self._form)
-        elif tag == "input" and self._form is not None:
-            self._form["inputs"].append(a)
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._form = None
-
-    def form(self, action):
-        for f in self.forms:
-            if f["method"] == "post" and f["action"] == action:
-                return f
-        return None
-
-
-def hidden(form):
-    return [(i.get("name", ""), i.get("value", "")) for i in form["inputs"]
-            if i.get("type", "text").lower() == "hidden" and "name" in i]
-
-
-class Browser:
-    """Cookies by name, and the walk from /authorize through the sign-in and consent pages."""
-
-    def __init__(self):
-        self.jar = {}
-
-    def request(self, method, url, form=None):
-        headers = {}
-        if self.jar:
-            headers["Cookie"] = cookiejar.header(self.jar)
-        body = None
-        if form is not None:
-            headers["Content-Type"] = FORM
-            body = encode(form)
-        answer = fetch(method, url, headers, body)
-        cookiejar.update(self.jar, answer.header_all("Set-Cookie"))
-        return answer
-
-    def authorize(self, url):
-        """The answer meant for the client once /authorize, sign-in and consent are done.
-        Raises RuntimeError when the walk goes wrong."""
-        answer = self.request("GET", url)
-        signed_in = consented = False
-        for _ in range(8):
-            if answer.status is None:
-                raise RuntimeError(f"no answer: {answer.error}")
-            if answer.status >= 500:
-                raise RuntimeError(f"server error {answer!r}")
-            page = Page(answer.text) if answer.content_type == "text/html" else None
-            login = page and page.form("/login")
-            consent = page and page.form("/consent")
-            if login:
-                if signed_in:
-                    raise RuntimeError(f"the sign-in page again after signing in ({answer.status})")
-                fields = dict(hidden(login))
-                answer = self.request("POST", "/login", [
-                    ("username", USERNAME), ("password", PASSWORD),
-                    ("csrf_token", fields.get("csrf_token", "")), ("next", fields.get("next", ""))])
-                signed_in = True
-                continue
-            if consent and answer.status == 200:
-                if consented:
-                    raise RuntimeError("the consent page again after allowing")
-                answer = self.request("POST", "/consent", hidden(consent) + [("allow", "allow")])
-                consented = True
-                continue
-            location = answer.header("Location")
-            if answer.status in (301, 302, 303, 307) and location:
-                target = target_of(location)
-                path = urllib.parse.urlsplit(target).path if target else None
-                if path in ("/authorize", "/login", "/consent"):
-                    answer = self.request("GET", location)
-                    continue
-            return answer
-        raise RuntimeError("more than 8 steps between /authorize and the client")
-
-
-browser = Browser()
+browser = systemcheck.Browser(site, USERNAME, PASSWORD)
 
 
 def code_from(answer, state):
@@ -531,22 +312,13 @@ def start_server(name, port, issuer, fatal=True, **extra):
             abort(f"gatehouse serve ({name})", detail)
         raise RuntimeError(f"gatehouse serve ({name}): {detail}")
 
-    log = tempfile.NamedTemporaryFile(prefix="gatehouse-introspection-", suffix=".log", delete=False)
-    server_env = dict(env, PORT=str(port), OIDC_ISSUER=issuer, OIDC_SWEEP_INTERVAL="0", LOG_LEVEL="warning",
-                      OIDC_LOGIN_MAX_FAILURES="1000", **extra)
-    process = subprocess.Popen([BINARY, "serve", "--host", HOST], env=server_env, stdout=log,
-                               stderr=subprocess.STDOUT)
-    servers.append((name, process, log))
-    for _ in range(600):
-        if process.poll() is not None:
-            servers.remove((name, process, log))  # reported here, not again by finish()
-            text = server_log(log.name)[-500:]
-            os.unlink(log.name)
-            fail(f"exited with status {process.returncode}: {text}")
-        if fetch("GET", "/healthz", port=port).status == 200:
-            return process
-        time.sleep(0.05)
-    fail("no 200 from /healthz within 30 s")
+    process = servers.start(name, port, issuer, **extra)
+    problem = servers.wait_ready(process, lambda: fetch("GET", "/healthz", port=port).status)
+    if problem and process.poll() is not None:  # reported here, not again by finish()
+        problem += ": " + servers.forget(process)[-500:]
+    if problem:
+        fail(problem)
+    return process
 
 
 def guarded(name, body):
@@ -851,14 +623,8 @@ def check_authlib(a, rs):
 # ---------------------------------------------------------------- the run
 
 def main():
-    env.setdefault("GATEHOUSE_SECRET_KEY", base64.b64encode(os.urandom(32)).decode())
-    status, _, err = cli("migrate")
-    if status != 0:
-        abort("gatehouse migrate", f"exit status {status}: {err.strip()[-500:]}")
-    status, _, err = cli("user", "create", "--username", USERNAME, "--email", EMAIL, "--given-name", "Ida",
-                         "--family-name", "Inspector", "--password-stdin", stdin=PASSWORD + "\n")
-    if status != 0:
-        abort("gatehouse user create", f"exit status {status}: {err.strip()[-500:]}")
+    systemcheck.set_up(env, cli, abort, USERNAME, PASSWORD, "--email", EMAIL, "--given-name", "Ida",
+                       "--family-name", "Inspector")
     scopes = [arg for s in SCOPE.split() for arg in ("--scope", s)]
     a = create_client("Introspection A", "--redirect-uri", REDIRECT, *scopes)
     b = create_client("Introspection B", "--redirect-uri", REDIRECT, *scopes)

@@ -62,22 +62,18 @@ import atexit
 import base64
 import concurrent.futures
 import hashlib
-import html.parser
-import http.client
 import json
 import os
 import secrets
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cookiejar  # noqa: E402
+import systemcheck  # noqa: E402
+from systemcheck import FORM, Page, basic, encode, hidden, why  # noqa: E402
 
 try:
     from joserfc import jwt as jose_jwt
@@ -109,12 +105,9 @@ SCOPE = "openid profile email"
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 JS_TYPES = {"text/javascript", "application/javascript", "application/ecmascript", "text/ecmascript"}
 
-env = dict(os.environ)
-env.setdefault("GATEHOUSE_SQL_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sql"))
+env = systemcheck.environment()
 
-with socket.socket() as s:
-    s.bind((HOST, 0))
-    PORT = s.getsockname()[1]
+PORT = systemcheck.free_port(HOST)
 ISSUER = f"http://{HOST}:{PORT}"
 REDIRECT = ISSUER + "/cb"
 # Registered besides on the RS256 client: another origin (localhost is not 127.0.0.1), so a
@@ -128,25 +121,14 @@ EMAIL, GIVEN, FAMILY = f"rt_{tag}@example.org", "Zoë", "d'Arçy-Ñúñez"
 # ---------------------------------------------------------------- bookkeeping
 
 lock = threading.Lock()
-failures = []
+failures = systemcheck.Failures()
+record = failures.record
 counts = {"flows": 0, "verified": 0}
-server = None
-log_file = tempfile.NamedTemporaryFile(prefix="gatehouse-response-types-", suffix=".log", delete=False)
-
-
-def why(error):
-    """An exception as text, even one whose message is empty."""
-    return f"{type(error).__name__}: {error}" if str(error) else repr(error)
-
-
-def one_line(text, limit=400):
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def record(case, message):
-    with lock:
-        failures.append(one_line(f"{case}: {message}"))
+cli = systemcheck.cli_runner(BINARY, env)
+servers = systemcheck.Servers(BINARY, env, HOST, "gatehouse-response-types-")
+atexit.register(servers.stop)
+site = systemcheck.Site(HOST, PORT, ISSUER)
+fetch, target_of = site.fetch, site.target_of
 
 
 def count(name):
@@ -154,242 +136,15 @@ def count(name):
         counts[name] += 1
 
 
-def server_log(tail=3000):
-    try:
-        with open(log_file.name, "rb") as f:
-            return f.read().decode("utf-8", "replace")[-tail:]
-    except OSError:
-        return ""
-
-
 def finish():
     """Prints the failures and the summary (the last line), and exits."""
-    if server is not None and server.poll() is not None:
-        record("server", f"exited with status {server.returncode} during the run")
-    for line in sorted(failures):
-        print(line)
-    log = server_log()
-    if failures and log.strip():
-        print(f"server log (tail):\n{log}", file=sys.stderr)
-    print(f"response types: {counts['flows']} flows, {counts['verified']} ID tokens verified, "
-          f"failures: {len(failures)}", flush=True)
-    sys.exit(0 if not failures and counts["flows"] > 0 else 1)
+    systemcheck.finish(failures, servers, f"response types: {counts['flows']} flows, "
+                       f"{counts['verified']} ID tokens verified", counts["flows"] > 0)
 
 
 def abort(step, detail):
     record("set-up", f"{step}: {detail}")
     finish()
-
-
-@atexit.register
-def stop_server():
-    if server is not None and server.poll() is None:
-        server.kill()
-        server.wait()
-    if os.path.exists(log_file.name):
-        os.unlink(log_file.name)
-
-
-def cli(*args, stdin=None):
-    """(exit status, stdout, stderr) of `gatehouse ARGS`."""
-    try:
-        done = subprocess.run([BINARY, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return -1, "", repr(error)
-    return done.returncode, done.stdout, done.stderr
-
-
-# ---------------------------------------------------------------- HTTP
-
-class Answer:
-    def __init__(self, status=None, headers=(), body=b"", error=None):
-        self.status, self.headers, self.body, self.error = status, list(headers), body, error
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def header_all(self, name):
-        return [v for k, v in self.headers if k.lower() == name.lower()]
-
-    @property
-    def text(self):
-        return self.body.decode("utf-8", "replace")
-
-    @property
-    def content_type(self):
-        return (self.header("Content-Type") or "").split(";")[0].strip().lower()
-
-    def json(self):
-        try:
-            value = json.loads(self.body)
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
-
-    def __repr__(self):
-        if self.status is None:
-            return f"no answer ({self.error})"
-        location = self.header("Location")
-        if location:
-            return f"{self.status} to {location[:200]!r}"
-        return f"{self.status} {self.content_type or 'no Content-Type'} {self.body[:200]!r}"
-
-
-def target_of(url):
-    """The request target for `url` (a path, or an absolute URL on the server), or None."""
-    if url.startswith("/") and not url.startswith("//"):
-        return url
-    if url.startswith(ISSUER + "/"):
-        return url[len(ISSUER):]
-    return None
-
-
-def fetch(method, url, headers=None, body=None):
-    target = target_of(url)
-    if target is None:
-        return Answer(error=f"not a URL of this server: {url[:200]!r}")
-    if isinstance(body, str):
-        body = body.encode()
-    conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
-    try:
-        conn.request(method, target, body=body, headers=dict(headers or {}))
-        response = conn.getresponse()
-        return Answer(response.status, response.getheaders(), response.read())
-    except (OSError, http.client.HTTPException) as error:
-        return Answer(error=repr(error))
-    finally:
-        conn.close()
-
-
-FORM = "application/x-www-form-urlencoded"
-
-
-def encode(pairs):
-    return urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)
-
-
-class Page(html.parser.HTMLParser):
-    """The forms (method, action, inputs, buttons), scripts and inline event handlers of a page.
-    Attribute values come unescaped (html.parser applies html.unescape to them)."""
-
-    def __init__(self, text):
-        super().__init__(convert_charrefs=True)
-        self.forms, self.scripts, self.handlers = [], [], []
-        self._form = self._script = None
-        try:
-            self.feed(text)
-            self.close()
-        except Exception as error:  # a page the parser cannot read has no forms
-            self.error = repr(error)
-
-    def handle_starttag(self, tag, attrs):
-        a = {k.lower(): (v if v is not None else "") for k, v in attrs}
-        self.handlers += [f"<{tag} {k}>" for k in a if k.startswith("on")]
-        if tag == "form":
-            self._form = {"method": a.get("method", "get").lower(), "action": a.get("action", ""),
-                          "inputs": [], "buttons": []}
-            self.forms.append(self._form)
-        elif tag == "input" and self._form is not None:
-            self._form["inputs"].append(a)
-        elif tag == "button" and self._form is not None:
-            self._form["buttons"].append(a)
-        elif tag == "script":
-            self._script = {"attrs": a, "text": ""}
-            self.scripts.append(self._script)
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._form = None
-        elif tag == "script":
-            self._script = None
-
-    def handle_data(self, data):
-        if self._script is not None:
-            self._script["text"] += data
-
-    def form(self, action):
-        for f in self.forms:
-            if f["method"] == "post" and f["action"] == action:
-                return f
-        return None
-
-
-def hidden(form):
-    """The hidden inputs of `form` as (name, value) pairs, in order."""
-    return [(i.get("name", ""), i.get("value", "")) for i in form["inputs"]
-            if i.get("type", "text").lower() == "hidden" and "name" in i]
-
-
-def basic(client_id, secret):
-    raw = urllib.parse.quote_plus(client_id) + ":" + urllib.parse.quote_plus(secret)
-    return "Basic " + base64.b64encode(raw.encode()).decode()
-
-
-# ---------------------------------------------------------------- a browser
-
-class Browser:
-    """Cookies by name, and the walk from /authorize through the sign-in and consent pages."""
-
-    def __init__(self):
-        self.jar = {}
-
-    def request(self, method, url, form=None):
-        headers = {}
-        if self.jar:
-            headers["Cookie"] = cookiejar.header(self.jar)
-        body = None
-        if form is not None:
-            headers["Content-Type"] = FORM
-            body = encode(form)
-        answer = fetch(method, url, headers, body)
-        cookiejar.update(self.jar, answer.header_all("Set-Cookie"))
-        return answer
-
-    def authorize(self, url, fail):
-        """The answer meant for the client once /authorize, sign-in and consent are done, or None
-        (and a failure recorded) when the walk goes wrong."""
-        answer = self.request("GET", url)
-        signed_in = consented = False
-        for _ in range(8):
-            if answer.status is None:
-                fail(f"no answer: {answer.error}")
-                return None
-            if answer.status >= 500:
-                fail(f"server error {answer!r}")
-                return None
-            page = Page(answer.text) if answer.content_type == "text/html" else None
-            login = page and page.form("/login")
-            consent = page and page.form("/consent")
-            if login:
-                if signed_in:
-                    fail(f"the sign-in page again after signing in ({answer.status})")
-                    return None
-                fields = dict(hidden(login))
-                answer = self.request("POST", "/login", [
-                    ("username", USERNAME), ("password", PASSWORD),
-                    ("csrf_token", fields.get("csrf_token", "")), ("next", fields.get("next", ""))])
-                signed_in = True
-                continue
-            if consent and answer.status == 200:
-                if consented:
-                    fail("the consent page again after allowing")
-                    return None
-                answer = self.request("POST", "/consent", hidden(consent) + [("allow", "allow")])
-                consented = True
-                continue
-            location = answer.header("Location")
-            if answer.status in (301, 302, 303, 307) and location:
-                target = target_of(location)
-                path = urllib.parse.urlsplit(target).path if target else None
-                if path in ("/authorize", "/login", "/consent"):
-                    answer = self.request("GET", location)
-                    continue
-            return answer
-        fail("more than 8 steps between /authorize and the client")
-        return None
 
 
 # ---------------------------------------------------------------- what reaches the client
@@ -768,7 +523,7 @@ def error_case(client, browser, case, response_type, mode, nonce, expected_error
 
 def client_matrix(client):
     """Every response type in every mode for one client, in one browser (it signs in once)."""
-    browser = Browser()
+    browser = systemcheck.Browser(site, USERNAME, PASSWORD)
     for response_type in TYPES:
         for mode in MODES[response_type]:
             success_case(client, browser, response_type, mode)
@@ -1006,34 +761,15 @@ def create_client(alg):
 
 
 def main():
-    global server
-    # The CLI needs the server's secret too: it seals HS256 clients' secrets with it.
-    env.setdefault("GATEHOUSE_SECRET_KEY", base64.b64encode(os.urandom(32)).decode())
-    status, _, err = cli("migrate")
-    if status != 0:
-        abort("gatehouse migrate", f"exit status {status}: {err.strip()[-500:]}")
-    status, _, err = cli("user", "create", "--username", USERNAME, "--email", EMAIL, "--given-name", GIVEN,
-                         "--family-name", FAMILY, "--password-stdin", stdin=PASSWORD + "\n")
-    if status != 0:
-        abort("gatehouse user create", f"exit status {status}: {err.strip()[-500:]}")
+    systemcheck.set_up(env, cli, abort, USERNAME, PASSWORD, "--email", EMAIL, "--given-name", GIVEN,
+                       "--family-name", FAMILY)
     clients = [c for c in (create_client(alg) for alg in ALGS) if c]
     code_only = create_client(None)
 
-    secret_key = env["GATEHOUSE_SECRET_KEY"]
-    server_env = dict(env, PORT=str(PORT), OIDC_ISSUER=ISSUER, GATEHOUSE_SECRET_KEY=secret_key,
-                      OIDC_SWEEP_INTERVAL="0", LOG_LEVEL="warning", OIDC_LOGIN_MAX_FAILURES="1000")
-    server = subprocess.Popen([BINARY, "serve", "--host", HOST], env=server_env,
-                              stdout=log_file, stderr=subprocess.STDOUT)
-    for _ in range(600):
-        if server.poll() is not None:
-            break
-        if fetch("GET", "/healthz").status == 200:
-            break
-        time.sleep(0.05)
-    else:
-        abort("gatehouse serve", "no 200 from /healthz within 30 s")
-    if server.poll() is not None:
-        abort("gatehouse serve", f"exited with status {server.returncode}")
+    server = servers.start("server", PORT, ISSUER)
+    problem = servers.wait_ready(server, lambda: fetch("GET", "/healthz").status)
+    if problem:
+        abort("gatehouse serve", problem)
 
     check_jwks()
     endpoints = check_discovery()
@@ -1064,7 +800,8 @@ def main():
             error_case(code_only, browser, "code-only client code id_token token form_post", "code id_token token",
                        "form_post", new_nonce(), "unauthorized_client", "form_post")
 
-    rp_browser = Browser()  # a browser of its own: Authlib's first URL meets the sign-in page
+    # A browser of its own: Authlib's first URL meets the sign-in page.
+    rp_browser = systemcheck.Browser(site, USERNAME, PASSWORD)
     for alg in ("RS256", "ES256"):
         if alg in by_alg:
             authlib_hybrid(by_alg[alg], rp_browser, endpoints)
