@@ -230,6 +230,8 @@ def main() -> int:
         target(f"peak RSS at most {RSS_LIMIT_MB} MB", megabytes <= RSS_LIMIT_MB, f"{megabytes:.1f} MB")
     queries = per_request(statements, "gatehouse", "userinfo")
     target("one query per /userinfo", None if queries is None else queries <= 1.005, fmt(queries))
+    introspections = per_request(statements, "gatehouse", "introspect")
+    target("one query per /introspect", None if introspections is None else introspections <= 1.005, fmt(introspections))
     grants = {w: per_request(transactions, "gatehouse", w) for w in ("client_credentials", "refresh_token", "authorization_code")}
     known = [v for v in grants.values() if v is not None]
     target("one transaction per /token grant", (all(v <= 1.02 for v in known)) if known else None,
