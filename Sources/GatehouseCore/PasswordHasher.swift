@@ -75,8 +75,15 @@ public struct PasswordHasher: Sendable {
     }
 
     /// Checks `password` against a stored PHC string in constant time.
-    /// A malformed stored hash never matches.
+    /// A malformed stored hash never matches. A Django PBKDF2 hash (a user
+    /// imported from django-oidc-provider) is verified too, and always asks
+    /// for a rehash, so the first sign-in stores scrypt instead.
     public func verify(_ password: String, against stored: String) -> Verification {
+        if let django = DjangoPasswordHash(stored) {
+            guard (try? Self.check(password)) != nil else { return Verification(matches: false, needsRehash: false) }
+            let matches = django.matches(password)
+            return Verification(matches: matches, needsRehash: matches)
+        }
         guard let phc = PHC(stored), (try? Self.check(password)) != nil,
               let key = try? Self.derive(password, salt: phc.salt, parameters: phc.parameters)
         else { return Verification(matches: false, needsRehash: false) }

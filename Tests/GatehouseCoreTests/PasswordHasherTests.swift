@@ -54,3 +54,33 @@ struct PasswordHasherTests {
         #expect(hasher.verify("", against: (try? hasher.hash("x")) ?? "").matches == false)
     }
 }
+
+/// Django's PBKDF2 hashes, for users carried over from django-oidc-provider.
+/// The vectors were made with Python's hashlib.pbkdf2_hmac, as Django does:
+/// `base64(pbkdf2_hmac(alg, password, salt, iterations))`.
+@Suite("Django password hashes verify, then ask to become scrypt")
+struct DjangoPasswordHashTests {
+    let hasher = PasswordHasher(parameters: .fastForTests)
+
+    @Test("pbkdf2_sha256 and pbkdf2_sha1 verify the right password, refuse a wrong one, and ask for a rehash")
+    func pbkdf2() {
+        for stored in ["pbkdf2_sha256$1000$seasalt$JgZryXe2Ga8ysg6XbzkLpTdyPQrHqsinbL9BnnhgX4A=",
+                       "pbkdf2_sha1$1000$seasalt$ljleU4wBmTtz/MoG5YTwxpM0d7I="] {
+            #expect(hasher.verify("lètmein", against: stored) == .init(matches: true, needsRehash: true), "\(stored)")
+            #expect(hasher.verify("letmein", against: stored) == .init(matches: false, needsRehash: false), "\(stored)")
+        }
+        // Django 5.0's iteration count.
+        #expect(hasher.verify("correct horse battery staple",
+                              against: "pbkdf2_sha256$720000$Zq3XvBfJ1kLm$4FQccfIc/ojue09ZUJnZgd3eu1sRBC2G9LeQ/6SKEQM=").matches)
+    }
+
+    @Test("unusable, unknown and malformed Django hashes never match")
+    func unusable() {
+        for stored in ["!", "!abcdef", "argon2$argon2id$v=19$m=102400,t=2,p=8$c2FsdA$aGFzaA",
+                       "bcrypt_sha256$$2b$12$abc", "pbkdf2_sha256$0$seasalt$JgZryXe2Ga8ysg6XbzkLpTdyPQrHqsinbL9BnnhgX4A=",
+                       "pbkdf2_sha256$99999999999$s$JgZryXe2Ga8ysg6XbzkLpTdyPQrHqsinbL9BnnhgX4A=",
+                       "pbkdf2_sha256$1000$seasalt$short", "pbkdf2_md5$1000$seasalt$JgZryXe2Ga8ysg6XbzkLpTdyPQrHqsinbL9BnnhgX4A="] {
+            #expect(!hasher.verify("lètmein", against: stored).matches, "\(stored)")
+        }
+    }
+}
