@@ -17,6 +17,16 @@ public enum SecretToken {
         SymmetricKey(size: SymmetricKeySize(bitCount: byteCount * 8)).withUnsafeBytes { Base64URL.encode($0) }
     }
 
+    /// A new public `client_id`: 144 random bits in base64url, never starting
+    /// with `-`, which a command line (`gatehouse client show ID`) would read
+    /// as an option. One draw in 64 starts so and is drawn again.
+    public static func generateClientID() -> String {
+        while true {
+            let id = generate(byteCount: 18)
+            if !id.hasPrefix("-") { return id }
+        }
+    }
+
     /// The SHA-256 digest under which a secret is stored and looked up.
     public static func digest(of secret: String) -> [UInt8] {
         Array(SHA256.hash(data: Data(secret.utf8)))

@@ -32,7 +32,7 @@ public struct PGRelyingPartyStore: ClientStore {
     public func create(_ registration: ClientRegistration) async throws -> (client: Client, secret: String?) {
         let r = registration
         // client_id is public, so 144 bits are plenty; the secret gets 256.
-        let clientID = SecretToken.generate(byteCount: 18)
+        let clientID = SecretToken.generateClientID()
         let secret = r.kind == .confidential ? SecretToken.generate() : nil
         let digest = secret.map(SecretToken.digest(of:))
         let sealedSecret = try sealed(secret, for: r.signingAlgorithm)

@@ -47,3 +47,15 @@ struct SecretTokenTests {
         }
     }
 }
+
+@Suite("Client ids")
+struct ClientIDTests {
+    @Test("a client_id never starts with '-', so the command line never takes it for an option; 24 base64url characters")
+    func neverAnOption() {
+        for _ in 0..<2000 {
+            let id = SecretToken.generateClientID()
+            #expect(!id.hasPrefix("-"))
+            #expect(id.count == 24)
+        }
+    }
+}
