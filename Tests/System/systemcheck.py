@@ -34,6 +34,10 @@ import cookiejar
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+
+# Seconds one request may take before the check calls it unanswered.
+REQUEST_TIMEOUT = 120
+
 def why(error):
     """An exception as text, even one whose message is empty."""
     return f"{type(error).__name__}: {error}" if str(error) else repr(error)
@@ -247,7 +251,10 @@ class Site:
             return self.answer(error=f"not a URL of this server: {url[:200]!r}")
         if isinstance(body, str):
             body = body.encode()
-        conn = http.client.HTTPConnection(self.host, port or self.port, timeout=30)
+        # Generous: a debug-build sign-in (scrypt, 128 MiB) queued behind
+        # others while every other suite runs can take tens of seconds; a hang
+        # is still caught, later. (30 s once failed one sign-in in a clean-clone run.)
+        conn = http.client.HTTPConnection(self.host, port or self.port, timeout=REQUEST_TIMEOUT)
         try:
             conn.request(method, target, body=body, headers=dict(headers or {}))
             response = conn.getresponse()
