@@ -30,7 +30,7 @@ extension ServerDependencies {
             readiness: PGReadinessProbe(pool: pool, migrator: try? Migrator(directory: settings.sqlDirectory)),
             keyRing: KeyRing(try await IDTokenSigner(storedKeys: try await keyStore.publishedKeys(), box: box), box: box),
             scopes: ScopeRegistry(ScopeCatalog(custom: try await PGScopeStore(pool: pool).list())),
-            pages: try await PageRenderer(overridesDirectory: settings.templatesDirectory, siteName: settings.siteName),
+            pages: try await PageRenderer(overridesDirectory: settings.templatesDirectory, siteName: settings.siteName, basePath: settings.basePath),
             box: box
         )
     }

@@ -35,13 +35,15 @@ public struct Client: Sendable, Equatable {
     public var isResourceServer: Bool
     /// Opaque (default) or RFC 9068 JWT access tokens.
     public var accessTokenFormat: AccessTokenFormat
+    /// Home page, terms, logo and contact the consent page shows when present.
+    public var links: ClientLinks
 
     public init(id: Int64, clientID: String, name: String, kind: Kind, redirectURIs: [String],
                 postLogoutRedirectURIs: [String], responseTypes: [ResponseType], grantTypes: [GrantType],
                 scopes: [String], requireConsent: Bool, reuseConsent: Bool,
                 tokenEndpointAuthMethod: String?, createdAt: Date,
                 idTokenAlgorithm: SigningAlgorithm = .rs256, sealedSecret: [UInt8]? = nil, isResourceServer: Bool = false,
-                accessTokenFormat: AccessTokenFormat = .opaque) {
+                accessTokenFormat: AccessTokenFormat = .opaque, links: ClientLinks = ClientLinks()) {
         self.id = id
         self.clientID = clientID
         self.name = name
@@ -59,6 +61,7 @@ public struct Client: Sendable, Equatable {
         self.sealedSecret = sealedSecret
         self.isResourceServer = isResourceServer
         self.accessTokenFormat = accessTokenFormat
+        self.links = links
     }
 
     /// The methods `/token` accepts from this client (RFC 7591 §2 names).

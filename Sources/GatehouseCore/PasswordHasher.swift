@@ -84,11 +84,23 @@ public struct PasswordHasher: Sendable {
             let matches = django.matches(password)
             return Verification(matches: matches, needsRehash: matches)
         }
-        guard let phc = PHC(stored), (try? Self.check(password)) != nil,
+        guard let phc = PHC(stored) else {
+            // An unusable or unverifiable hash (an imported user who must reset)
+            // costs what a wrong password does, so timing does not single it out.
+            burnVerificationTime(password)
+            return Verification(matches: false, needsRehash: false)
+        }
+        guard (try? Self.check(password)) != nil,
               let key = try? Self.derive(password, salt: phc.salt, parameters: phc.parameters)
         else { return Verification(matches: false, needsRehash: false) }
         let matches = SecretToken.constantTimeEquals(key, phc.key)
         return Verification(matches: matches, needsRehash: matches && phc.parameters != parameters)
+    }
+
+    /// Whether `stored` is a hash Gatehouse made (scrypt), as opposed to one
+    /// carried over from Django or an unusable marker.
+    public static func isNativeHash(_ stored: String) -> Bool {
+        PHC(stored) != nil
     }
 
     /// Spends the time of one verification without a hash to check, so an

@@ -197,6 +197,14 @@ public struct Settings: Sendable, Equatable {
     /// Whether the issuer is served over https; decides the Secure cookie flag
     /// and whether plain-http redirect URIs are accepted.
     public var issuerIsHTTPS: Bool { issuer.lowercased().hasPrefix("https://") }
+
+    /// The issuer's path without a trailing slash (`/openid`), or "" when it
+    /// has none: every route is served under it, and every page links under it.
+    public var basePath: String {
+        var path = URLComponents(string: issuer)?.path ?? ""
+        while path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
 }
 
 private struct EnvironmentReader {

@@ -5,7 +5,7 @@ public protocol UserStore: Sendable {
     /// Stores a new user; throws `StoreError.duplicate` when the username is taken.
     func create(_ user: NewUser) async throws -> User
     func find(username: String) async throws -> User?
-    func find(subject: UUID) async throws -> User?
+    func find(subject: String) async throws -> User?
     func list() async throws -> [User]
     /// Returns false when there was no such user.
     func delete(username: String) async throws -> Bool

@@ -4,7 +4,7 @@ import Foundation
 public struct User: Sendable, Equatable {
     public var id: Int64
     /// The stable `sub` claim.
-    public var subject: UUID
+    public var subject: String
     public var username: String
     public var profile: UserProfile
     public var isActive: Bool
@@ -14,7 +14,7 @@ public struct User: Sendable, Equatable {
     /// The user's own claims (`--claim`), released by custom scopes.
     public var claims: [String: ClaimValue]
 
-    public init(id: Int64, subject: UUID, username: String, profile: UserProfile, isActive: Bool,
+    public init(id: Int64, subject: String, username: String, profile: UserProfile, isActive: Bool,
                 createdAt: Date, updatedAt: Date, lastLoginAt: Date?, claims: [String: ClaimValue] = [:]) {
         self.id = id
         self.subject = subject

@@ -66,7 +66,7 @@ struct AuthorizationFlow {
         var idToken: String?
         if type.issuesIDToken {
             var claims = IDTokenClaims(
-                issuer: deps.settings.issuer, subject: user.subject.uuidString.lowercased(), audience: client.clientID,
+                issuer: deps.settings.issuer, subject: user.subject, audience: client.clientID,
                 issuedAt: now, lifetime: deps.settings.idTokenExpire, authTime: authTime, nonce: request.nonce,
                 accessToken: issued.accessToken, code: issued.code, algorithm: client.idTokenAlgorithm)
             if type == .idToken || deps.settings.idTokenIncludeClaims {

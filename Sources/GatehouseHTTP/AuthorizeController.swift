@@ -42,7 +42,7 @@ struct AuthorizeController {
         let now = deps.clock.now
         let session = try await flow.currentSession(request, now: now)
         let signedIn = session.flatMap { s in
-            s.user.map { SignInCheck.Session(subject: $0.subject.uuidString.lowercased(), authTime: s.authTime) }
+            s.user.map { SignInCheck.Session(subject: $0.subject, authTime: s.authTime) }
         }
         if let failing = SignInCheck.failing(session: signedIn, prompt: authorization.prompt, maxAge: authorization.maxAge,
                                              hintSubject: hintSubject, now: now) {
@@ -74,16 +74,25 @@ struct AuthorizeController {
     }
 
     private func consentPage(_ authorization: AuthorizationRequest, client: Client, user: User, sessionID: String) -> Response {
-        deps.pages.page("consent", [
+        let links = client.links
+        let logoOrigin = links.logoURI.flatMap(PageRenderer.imageOrigin)
+        var values: [String: Any] = [
             "client_name": client.name,
+            "has_links": links.clientURI != nil || links.tosURI != nil || links.contactEmail != nil,
             "username": user.username,
             "scopes": deps.scopes.current.descriptions(for: authorization.scopes),
             "redirect_host": URLComponents(string: authorization.redirectURI)?.host ?? authorization.redirectURI,
-            "switch_account": AuthorizationFlow.authorizeURL(authorization.parameters, droppingLoginPrompt: true,
+            "switch_account": deps.settings.basePath + AuthorizationFlow.authorizeURL(authorization.parameters, droppingLoginPrompt: true,
                                                              dropping: ["id_token_hint", "login_hint"],
                                                              adding: [("prompt", "login")]),
             "csrf_token": deps.csrfToken(for: sessionID),
             "request": authorization.parameters.encoded,
-        ])
+        ]
+        // What the client registered about itself, each shown only when present.
+        values["client_uri"] = links.clientURI
+        values["tos_uri"] = links.tosURI
+        values["contact_email"] = links.contactEmail
+        if logoOrigin != nil { values["logo_uri"] = links.logoURI }
+        return deps.pages.page("consent", values, contentSecurityPolicy: logoOrigin.map(PageRenderer.contentSecurityPolicy(imagesFrom:)) ?? PageRenderer.contentSecurityPolicy)
     }
 }

@@ -11,7 +11,7 @@ enum DefaultTemplates {
         <html lang="en">
         <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(title) · {{site_name}}</title>
-        <link rel="stylesheet" href="{{stylesheet}}"><link rel="icon" href="/favicon.ico" sizes="any">
+        <link rel="stylesheet" href="{{stylesheet}}"><link rel="icon" href="{{base}}/favicon.ico" sizes="any">
         </head>
         <body><main>
           <p class="site">{{site_name}}</p>
@@ -26,7 +26,7 @@ enum DefaultTemplates {
     static let login = head("Sign in") + """
           <h1>Sign in{{#client_name}} to continue to {{client_name}}{{/client_name}}</h1>
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
-          <form method="post" action="/login">
+          <form method="post" action="{{base}}/login">
             <input type="hidden" name="csrf_token" value="{{csrf_token}}">
             <input type="hidden" name="next" value="{{next}}">
             <label for="username">Username</label>
@@ -38,12 +38,14 @@ enum DefaultTemplates {
         """ + foot
 
     static let consent = head("Allow access?") + """
+          {{#logo_uri}}<img class="client-logo" src="{{logo_uri}}" alt="" width="64" height="64">{{/logo_uri}}
           <h1>{{client_name}} wants to access your account</h1>
           <p>Signed in as <strong>{{username}}</strong>. <a href="{{switch_account}}">Not you? Sign in as someone else</a></p>
           <p>If you allow it, {{client_name}} will be able to:</p>
           <ul>{{#scopes}}<li>{{.}}</li>{{/scopes}}</ul>
           <p class="note">You will be sent to <strong>{{redirect_host}}</strong>.</p>
-          <form method="post" action="/consent">
+          {{#has_links}}<p class="note">{{#client_uri}}<a href="{{client_uri}}" rel="noopener noreferrer">About {{client_name}}</a> {{/client_uri}}{{#tos_uri}}<a href="{{tos_uri}}" rel="noopener noreferrer">Terms of service</a> {{/tos_uri}}{{#contact_email}}Contact: {{contact_email}}{{/contact_email}}</p>{{/has_links}}
+          <form method="post" action="{{base}}/consent">
             <input type="hidden" name="csrf_token" value="{{csrf_token}}">
             <input type="hidden" name="request" value="{{request}}">
             <button type="submit" name="allow" value="allow">Allow</button>
@@ -67,7 +69,7 @@ enum DefaultTemplates {
     static let endSession = head("Sign out?") + """
           <h1>Sign out of {{site_name}}?</h1>
           <p>An application asked to end your session{{#username}} as <strong>{{username}}</strong>{{/username}}.</p>
-          <form method="post" action="/end-session">
+          <form method="post" action="{{base}}/end-session">
             <input type="hidden" name="csrf_token" value="{{csrf_token}}">
             {{#fields}}<input type="hidden" name="{{name}}" value="{{value}}">
             {{/fields}}<button type="submit" name="confirm" value="yes">Sign out</button>

@@ -36,7 +36,7 @@ struct EndSessionController {
 
         let confirmed = request.method == .post && sessionID.map { deps.isValidCSRF(parameters["csrf_token"], sessionID: $0) } == true
         if !confirmed, let sessionID, let session = try await deps.sessions.find(id: sessionID, now: deps.clock.now),
-           let user = session.user, claims?.sub != user.subject.uuidString.lowercased() {
+           let user = session.user, claims?.sub != user.subject {
             return confirmationPage(parameters, sessionID: sessionID, username: user.username)
         }
 

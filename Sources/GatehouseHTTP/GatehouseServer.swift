@@ -15,7 +15,7 @@ public enum GatehouseServer {
         logger: Logger = Logger(label: "gatehouse")
     ) -> some ApplicationProtocol {
         Application(
-            router: makeRouter(dependencies: dependencies, metrics: metrics),
+            router: makeRouting(dependencies: dependencies, metrics: metrics),
             server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(dependencies.settings.idleTimeout.timeInterval * 1e9)))),
             configuration: .init(address: .hostname(host, port: dependencies.settings.port), serverName: "Gatehouse"),
             services: services,
@@ -48,6 +48,12 @@ public enum GatehouseServer {
         ConsentController(deps: deps).register(on: browser)
         EndSessionController(deps: deps).register(on: browser)
         return router
+    }
+
+    /// The router, served under the issuer's path too (`IssuerPathRouting`).
+    public static func makeRouting(dependencies deps: ServerDependencies, metrics: MetricsController? = nil)
+        -> IssuerPathRouting<Router<GatehouseRequestContext>> {
+        IssuerPathRouting(base: deps.settings.basePath, router: makeRouter(dependencies: deps, metrics: metrics))
     }
 
     /// Only the health routes.

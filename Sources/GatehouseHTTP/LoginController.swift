@@ -72,6 +72,6 @@ struct LoginController {
         if next.isEmpty {
             return deps.pages.message("Signed in", "You are signed in as \(user.username).", headers: cookies)
         }
-        return HTTPResponses.redirect(next, status: .seeOther, headers: cookies)
+        return HTTPResponses.redirect(deps.settings.basePath + next, status: .seeOther, headers: cookies)
     }
 }

@@ -13,6 +13,8 @@ import Mustache
 public struct PageRenderer: Sendable {
     let library: MustacheLibrary
     let siteName: String
+    /// The issuer's path (`Settings.basePath`): pages link under it.
+    let basePath: String
 
     public static let templateNames = ["login", "consent", "error", "message", "end-session", "form-post"]
 
@@ -25,7 +27,7 @@ public struct PageRenderer: Sendable {
         func escapeText(_ text: String) -> String { HTMLEscape.escape(text) }
     }
 
-    public init(overridesDirectory: String?, siteName: String = Settings.defaults.siteName) async throws {
+    public init(overridesDirectory: String?, siteName: String = Settings.defaults.siteName, basePath: String = "") async throws {
         // Registered under HTML too, so an override that names the HTML content type gets the same escaping.
         MustacheContentTypes.register(ScalarHTML(), named: Self.contentTypeName)
         MustacheContentTypes.register(ScalarHTML(), named: "HTML")
@@ -47,6 +49,7 @@ public struct PageRenderer: Sendable {
         }
         self.library = library
         self.siteName = siteName
+        self.basePath = basePath
     }
 
     struct TemplateError: Error, CustomStringConvertible {
@@ -59,6 +62,22 @@ public struct PageRenderer: Sendable {
     static let contentSecurityPolicy =
         "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
 
+    /// The policy of a consent page that shows the client's logo: images
+    /// from the logo's origin too, nothing else loosened.
+    static func contentSecurityPolicy(imagesFrom origin: String) -> String {
+        contentSecurityPolicy.replacingOccurrences(of: "img-src 'self' data:", with: "img-src 'self' data: \(origin)")
+    }
+
+    /// `https://host[:port]` of an image URL, or nil when it is not one a
+    /// policy can safely name (only https, and only host characters).
+    static func imageOrigin(_ url: String) -> String? {
+        guard let components = URLComponents(string: url), components.scheme?.lowercased() == "https",
+              let host = components.host?.lowercased(), !host.isEmpty,
+              host.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-" })
+        else { return nil }
+        return "https://" + host + (components.port.map { ":\($0)" } ?? "")
+    }
+
     /// An HTML response with the headers every page carries: no framing, no
     /// caching, no referrer (so codes and states in URLs do not leak).
     /// The form-post page's policy: the same, plus its one script from here.
@@ -69,7 +88,8 @@ public struct PageRenderer: Sendable {
               contentSecurityPolicy: String = PageRenderer.contentSecurityPolicy) -> Response {
         var values = values
         values["site_name"] = siteName
-        values["stylesheet"] = StaticAssets.stylesheetURL
+        values["stylesheet"] = basePath + StaticAssets.stylesheetURL
+        values["base"] = basePath
         let html = library.render(values, withTemplate: template) ?? "<!doctype html><title>Error</title>"
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
@@ -93,7 +113,7 @@ public struct PageRenderer: Sendable {
     /// An authorization response in form_post mode: a page whose form posts `fields` to `action`.
     func formPost(action: String, fields: [AuthorizationResponse.FormField]) -> Response {
         page("form-post", ["action": action, "fields": fields.map { ["name": $0.name, "value": $0.value] },
-                           "form_post_script": StaticAssets.formPostScriptURL],
+                           "form_post_script": basePath + StaticAssets.formPostScriptURL],
              contentSecurityPolicy: Self.formPostContentSecurityPolicy)
     }
 

@@ -90,7 +90,7 @@ struct TokenController {
         var idToken: String?
         if tokens.scopes.contains("openid"), let subject = tokens.subject {
             var claims = IDTokenClaims(
-                issuer: deps.settings.issuer, subject: subject.uuidString.lowercased(), audience: client.clientID,
+                issuer: deps.settings.issuer, subject: subject, audience: client.clientID,
                 issuedAt: policy.now, lifetime: deps.settings.idTokenExpire, authTime: tokens.authTime,
                 nonce: tokens.nonce, accessToken: tokens.accessToken, algorithm: client.idTokenAlgorithm)
             // OIDC_IDTOKEN_INCLUDE_CLAIMS: the granted scopes' claims in the ID token too (one more query).

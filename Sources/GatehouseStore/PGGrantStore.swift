@@ -15,7 +15,7 @@ public struct PGGrantStore: GrantStore {
         let now = policy.now
         let code = request.responseType.issuesCode ? SecretToken.generate() : nil
         let access = request.responseType.issuesAccessToken
-            ? try policy.accessToken(for: client, subject: user.subject.uuidString.lowercased(), scopes: request.scopes) : nil
+            ? try policy.accessToken(for: client, subject: user.subject, scopes: request.scopes) : nil
         let codeExpires = now.addingTimeInterval(codeLifetime.timeInterval)
         let accessExpires = now.addingTimeInterval(policy.accessTokenLifetime.timeInterval)
         // The grant lives as long as the longest of what it holds.
@@ -142,7 +142,7 @@ public struct PGGrantStore: GrantStore {
         case .issue(let issue):
             guard let grantID else { throw OAuthError.invalidGrant("the grant is invalid") }
             // Commits: nothing after it may fail.
-            let access = try policy.accessToken(for: client, subject: issue.subject?.uuidString.lowercased(), scopes: issue.scopes)
+            let access = try policy.accessToken(for: client, subject: issue.subject, scopes: issue.scopes)
             let tokens = try insertTokens(grantID: grantID, access: access, scopes: issue.scopes,
                                           refreshScopes: issue.refreshScopes, consuming: consumed, policy: policy, conn: conn)
             return .issued(client, IssuedTokens(

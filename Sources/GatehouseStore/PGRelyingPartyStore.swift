@@ -19,7 +19,8 @@ public struct PGRelyingPartyStore: ClientStore {
     static let columns = """
         id, client_id, name, client_type, redirect_uris, post_logout_redirect_uris, response_types,
         grant_types, scopes, require_consent, reuse_consent, token_endpoint_auth_method, created_at,
-        id_token_signed_response_alg, secret_sealed, is_resource_server, access_token_format
+        id_token_signed_response_alg, secret_sealed, is_resource_server, access_token_format,
+        client_uri, tos_uri, logo_uri, contact_email
         """
 
     /// The secret sealed for storage when `algorithm` signs with it, else nil.
@@ -122,7 +123,9 @@ public struct PGRelyingPartyStore: ClientStore {
             idTokenAlgorithm: SigningAlgorithm(rawValue: try row.decode(column: "id_token_signed_response_alg")) ?? .rs256,
             sealedSecret: try row.decode(column: "secret_sealed"),
             isResourceServer: try row.decode(column: "is_resource_server"),
-            accessTokenFormat: AccessTokenFormat(rawValue: try row.decode(column: "access_token_format")) ?? .opaque
+            accessTokenFormat: AccessTokenFormat(rawValue: try row.decode(column: "access_token_format")) ?? .opaque,
+            links: ClientLinks(clientURI: try row.decode(column: "client_uri"), tosURI: try row.decode(column: "tos_uri"),
+                               logoURI: try row.decode(column: "logo_uri"), contactEmail: try row.decode(column: "contact_email"))
         )
     }
 

@@ -33,7 +33,7 @@ public struct PGTokenStore: TokenStore {
     /// The token in `row`, or nil when the lookup found none (its columns are null).
     static func token(from row: PGRow) throws -> StoredToken? {
         guard let kind: String = try row.decode(column: "token_kind") else { return nil }
-        let subject: UUID? = try row.decode(column: "token_subject")
+        let subject: String? = try row.decode(column: "token_subject")
         return StoredToken(
             kind: TokenKind(rawValue: kind) ?? .accessToken,
             grantID: try row.decode(column: "token_grant_id"),
@@ -44,7 +44,7 @@ public struct PGTokenStore: TokenStore {
             expiresAt: try row.decode(column: "token_expires_at"),
             grantRevoked: row["token_grant_revoked_at"] != nil,
             rotated: row["token_rotated_at"] != nil,
-            subject: subject.map { $0.uuidString.lowercased() },
+            subject: subject,
             username: try row.decode(column: "token_username"),
             // A client_credentials grant has no user to disable.
             userIsActive: try row.decode(Bool?.self, column: "token_user_active") ?? true

@@ -58,7 +58,7 @@ public struct PGUserStore: UserStore {
         }
     }
 
-    public func find(subject: UUID) async throws -> User? {
+    public func find(subject: String) async throws -> User? {
         try await pool.storeConnection { conn in
             try conn.query("SELECT \(Self.columns) FROM users WHERE subject = $1", subject).first.map(Self.user(from:))
         }
@@ -84,7 +84,7 @@ public struct PGUserStore: UserStore {
         let now = clock.now
         return try await pool.storeTransaction { conn in
             guard let id = try conn.query(
-                "UPDATE users SET password_hash = $2, updated_at = $3 WHERE lower(username) = lower($1) RETURNING id",
+                "UPDATE users SET password_hash = $2, password_reset_required = false, updated_at = $3 WHERE lower(username) = lower($1) RETURNING id",
                 username, passwordHash, now
             ).first?.decode(Int64.self, at: 0) else { return false }
             try Self.endSessionsAndRevokeGrants(userID: id, now: now, conn: conn)

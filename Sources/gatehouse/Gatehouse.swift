@@ -6,7 +6,8 @@ struct Gatehouse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
         abstract: "An OpenID Connect provider backed by PostgreSQL.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, UserCommand.self, ClientCommand.self, ScopeCommand.self, KeysCommand.self, SweepCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, UserCommand.self, ClientCommand.self, ScopeCommand.self, KeysCommand.self, SweepCommand.self,
+                      ImportCommand.self, SelftestCommand.self]
     )
 }
 

@@ -47,7 +47,7 @@ struct UserCommand: AsyncParsableCommand {
             }
             try newUser.validate()
             let user = try await CommandContext.with { try await $0.users.create(newUser) }
-            print("created user \(user.username) (sub \(user.subject.uuidString.lowercased()))")
+            print("created user \(user.username) (sub \(user.subject))")
         }
     }
 

@@ -90,7 +90,7 @@ struct ResourceServerRuleTests {
         #expect(catalog.supportedScopes.last == "groups")
         #expect(catalog.supportedClaims.last == "groups")
         #expect(catalog.descriptions(for: Scopes(["openid", "groups", "other"])).dropFirst() == ["See your groups", "Use “other”"])
-        var user = User(id: 1, subject: UUID(), username: "alice", profile: UserProfile(), isActive: true,
+        var user = User(id: 1, subject: UUID().uuidString.lowercased(), username: "alice", profile: UserProfile(), isActive: true,
                         createdAt: F.now, updatedAt: F.now, lastLoginAt: nil)
         user.claims = ["groups": .json(#"["a"]"#), "secret": .string("s")]
         #expect(UserClaims.claims(for: user, scopes: Scopes(["openid", "groups"]), catalog: catalog)["groups"] == .json(#"["a"]"#))

@@ -43,7 +43,7 @@ struct ClaimsAndJWTAccessTokenTests {
                 let jwks = try await browser.get("/jwks").body
                 let claims = try await JWTKeyCollection().add(jwksJSON: jwks).verify(access, as: AccessTokenClaims.self)
                 #expect(claims.iss == op.settings.issuer)
-                #expect(claims.sub == user.subject.uuidString.lowercased())
+                #expect(claims.sub == user.subject)
                 #expect(claims.aud == client.clientID && claims.client_id == client.clientID)
                 #expect(claims.scope == "openid email")
                 #expect(claims.exp - claims.iat == op.settings.tokenExpire.wholeSeconds)

@@ -49,7 +49,7 @@ struct DiscoveryAndIDTokenTests {
                 let claims = try await keys.verify(idToken, as: IDTokenClaims.self)
                 #expect(claims.iss == op.settings.issuer)
                 #expect(claims.aud == client.clientID)
-                #expect(claims.sub == user.subject.uuidString.lowercased())
+                #expect(claims.sub == user.subject)
                 #expect(claims.nonce == "n-0S6_WzA2Mj")
                 #expect(claims.exp - claims.iat == 300)
                 #expect(abs(Double(claims.iat) - op.clock.now.timeIntervalSince1970) < 2)

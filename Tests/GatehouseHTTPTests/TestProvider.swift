@@ -51,7 +51,7 @@ struct TestProvider {
         }
     }
 
-    var router: Router<GatehouseRequestContext> { GatehouseServer.makeRouter(dependencies: deps) }
+    var router: IssuerPathRouting<Router<GatehouseRequestContext>> { GatehouseServer.makeRouting(dependencies: deps) }
 
     func app() -> some ApplicationProtocol {
         Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))

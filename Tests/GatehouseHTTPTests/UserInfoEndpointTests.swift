@@ -50,7 +50,7 @@ struct UserInfoEndpointTests {
                 }
                 let minimal = try await claims("openid")
                 #expect(Set(minimal.keys) == ["sub"])
-                #expect(minimal["sub"] as? String == user.subject.uuidString.lowercased())
+                #expect(minimal["sub"] as? String == user.subject)
                 let email = try await claims("openid email")
                 #expect(email["email"] as? String == "alice@example.com")
                 #expect(email["email_verified"] as? Bool == false)

@@ -18,7 +18,7 @@ public enum UserClaims {
     /// A JSON object of the user's claims for `scopes`: the standard ones,
     /// then the user's own claims that a granted custom scope releases.
     public static func claims(for user: User, scopes: Scopes, catalog: ScopeCatalog = ScopeCatalog()) -> [String: ClaimValue] {
-        var claims: [String: ClaimValue] = ["sub": .string(user.subject.uuidString.lowercased())]
+        var claims: [String: ClaimValue] = ["sub": .string(user.subject)]
         let p = user.profile
         if scopes.contains("profile") {
             claims["name"] = p.name.map(ClaimValue.string)

@@ -14,13 +14,13 @@ public enum AuthorizationCodeGrant {
         public var expiresAt: Date
         public var redeemed: Bool
         public var grantRevoked: Bool
-        public var subject: UUID
+        public var subject: String
         public var userIsActive: Bool
         public var authTime: Date?
 
         public init(clientID: Int64, redirectURI: String, scopes: Scopes, nonce: String?, codeChallenge: String?,
                     codeChallengeMethod: PKCE.Method?, expiresAt: Date, redeemed: Bool, grantRevoked: Bool,
-                    subject: UUID, userIsActive: Bool, authTime: Date?) {
+                    subject: String, userIsActive: Bool, authTime: Date?) {
             self.clientID = clientID
             self.redirectURI = redirectURI
             self.scopes = scopes

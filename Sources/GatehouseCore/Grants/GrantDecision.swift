@@ -17,11 +17,11 @@ public struct TokenIssue: Sendable, Equatable {
     /// nil: no refresh token.
     public let refreshScopes: Scopes?
     /// The user's `sub`, nil for client_credentials.
-    public let subject: UUID?
+    public let subject: String?
     public let authTime: Date?
     public let nonce: String?
 
-    public init(scopes: Scopes, refreshScopes: Scopes?, subject: UUID?, authTime: Date?, nonce: String?) {
+    public init(scopes: Scopes, refreshScopes: Scopes?, subject: String?, authTime: Date?, nonce: String?) {
         self.scopes = scopes
         self.refreshScopes = refreshScopes
         self.subject = subject

@@ -31,12 +31,12 @@ public struct IssuedTokens: Sendable {
     public let expiresIn: Int
     public let scopes: Scopes
     /// The user's `sub`, nil for client_credentials.
-    public let subject: UUID?
+    public let subject: String?
     public let authTime: Date?
     public let nonce: String?
 
     public init(accessToken: String, refreshToken: String?, expiresIn: Int, scopes: Scopes,
-                subject: UUID?, authTime: Date?, nonce: String?) {
+                subject: String?, authTime: Date?, nonce: String?) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.expiresIn = expiresIn

@@ -11,12 +11,12 @@ public enum RefreshTokenGrant {
         public var expiresAt: Date
         public var rotated: Bool
         public var grantRevoked: Bool
-        public var subject: UUID
+        public var subject: String
         public var userIsActive: Bool
         public var authTime: Date?
 
         public init(clientID: Int64, scopes: Scopes, expiresAt: Date, rotated: Bool, grantRevoked: Bool,
-                    subject: UUID, userIsActive: Bool, authTime: Date?) {
+                    subject: String, userIsActive: Bool, authTime: Date?) {
             self.clientID = clientID
             self.scopes = scopes
             self.expiresAt = expiresAt

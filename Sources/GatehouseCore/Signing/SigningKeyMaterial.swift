@@ -40,6 +40,18 @@ public struct SigningKeyMaterial: Sendable {
                       privateKey: Array(key.pemRepresentation.utf8), box: box)
     }
 
+    /// A django-oidc-provider key (`oidc_provider_rsakey.key`, PKCS#1 or
+    /// PKCS#8 PEM), kept under the `kid` that deployment published (the MD5
+    /// of the PEM text), so relying parties' cached JWKS and the ID tokens it
+    /// signed keep verifying.
+    public init(importedRSAPEM pem: String, kid: String, sealingWith box: SecretBox) throws {
+        let key = try _RSA.Signing.PrivateKey(pemRepresentation: pem)
+        let primitives = try key.publicKey.getKeyPrimitives()
+        try self.init(algorithm: .rs256, kty: "RSA",
+                      members: ["n": Base64URL.encode(primitives.modulus), "e": Base64URL.encode(primitives.publicExponent)],
+                      privateKey: Array(key.pemRepresentation.utf8), box: box, kid: kid)
+    }
+
     public init(p256 key: P256.Signing.PrivateKey, sealingWith box: SecretBox) throws {
         // x963: 0x04 || X || Y, 32 bytes each (RFC 7518 §6.2.1).
         let point = Array(key.publicKey.x963Representation)
@@ -54,8 +66,9 @@ public struct SigningKeyMaterial: Sendable {
                       privateKey: Array(key.rawRepresentation), box: box)
     }
 
-    private init(algorithm: SigningAlgorithm, kty: String, members: [String: String], privateKey: [UInt8], box: SecretBox) throws {
-        let kid = Self.thumbprint(kty: kty, members: members)
+    private init(algorithm: SigningAlgorithm, kty: String, members: [String: String], privateKey: [UInt8], box: SecretBox,
+                 kid: String? = nil) throws {
+        let kid = kid ?? Self.thumbprint(kty: kty, members: members)
         self.kid = kid
         self.algorithm = algorithm.rawValue
         self.sealedPrivateKey = try box.seal(privateKey)

@@ -4,7 +4,7 @@ import GatehouseCore
 /// Clients and stored rows for the grant rules' tests.
 enum GrantFixtures {
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
-    static let subject = UUID(uuidString: "6f1c1d1e-0000-4000-8000-000000000001")!
+    static let subject = "6f1c1d1e-0000-4000-8000-000000000001"
 
     static func client(id: Int64 = 7, kind: Client.Kind = .confidential,
                        grantTypes: [GrantType] = [.authorizationCode, .refreshToken],
