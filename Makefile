@@ -24,7 +24,14 @@ test: ## Build and run every test against a throwaway Postgres
 	python3 Tests/System/check_compose.py
 	$(SWIFT) build --build-tests
 	GATEHOUSE_BIN="$$($(SWIFT) build --show-bin-path)/gatehouse" \
-		scripts/with-test-postgres.sh sh -c '$(SWIFT) test --skip-build --filter "$(TIMED_SUITES)" && $(SWIFT) test --skip-build $(foreach s,$(subst |, ,$(TIMED_SUITES)),--skip $(s))'
+		scripts/with-test-postgres.sh sh -c '$(SWIFT) test --skip-build --filter "$(TIMED_SUITES)" \
+			&& $(SWIFT) test --skip-build $(foreach s,$(subst |, ,$(TIMED_SUITES) $(SYSTEM_SUITES)),--skip $(s)) \
+			&& $(SWIFT) test --skip-build --filter "$(SYSTEM_SUITES)"'
+
+# Suites that drive whole deployments (gatehouse serve, Chromium, Authlib, a
+# django-oidc-provider peer under gunicorn): they run last, apart from the
+# Swift suites, so neither side's CPU load stretches the other's timeouts.
+SYSTEM_SUITES = RelyingPartyLibraryTests|DjangoSwitchOverTests
 
 # Suites that measure time (pool waits, backoff, recovery after an outage, shutdown):
 # they run first, on their own, so the CPU load of every other suite in parallel
@@ -35,11 +42,11 @@ test-fast: ## The loop between edits: every test that needs no Postgres (the pro
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter GatehouseCoreTests
 
-test-swift: ## Every Swift test against a throwaway Postgres, without the Python system checks (fuzz, outage, shutdown, RP libraries)
+test-swift: ## Every Swift test against a throwaway Postgres, without the Python system checks (fuzz, outage, shutdown, RP libraries, switch-over)
 	@scripts/ensure-deps.sh
 	$(SWIFT) build --build-tests
 	GATEHOUSE_BIN="$$($(SWIFT) build --show-bin-path)/gatehouse" \
-		scripts/with-test-postgres.sh $(SWIFT) test --skip-build --skip HostileInputAndFaultTests --skip gracefulShutdown --skip RelyingPartyLibraryTests
+		scripts/with-test-postgres.sh $(SWIFT) test --skip-build --skip HostileInputAndFaultTests --skip gracefulShutdown --skip RelyingPartyLibraryTests --skip DjangoSwitchOverTests
 
 bench: ## Run the benchmarks (release build, durable Postgres, wrk): endpoints, then the sweep
 	@bench/run.sh
