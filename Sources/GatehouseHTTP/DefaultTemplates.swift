@@ -44,7 +44,7 @@ enum DefaultTemplates {
           <p>If you allow it, {{client_name}} will be able to:</p>
           <ul>{{#scopes}}<li>{{.}}</li>{{/scopes}}</ul>
           <p class="note">You will be sent to <strong>{{redirect_host}}</strong>.</p>
-          {{#has_links}}<p class="note">{{#client_uri}}<a href="{{client_uri}}" rel="noopener noreferrer">About {{client_name}}</a> {{/client_uri}}{{#tos_uri}}<a href="{{tos_uri}}" rel="noopener noreferrer">Terms of service</a> {{/tos_uri}}{{#contact_email}}Contact: {{contact_email}}{{/contact_email}}</p>{{/has_links}}
+          {{#has_links}}<p class="note client-links">{{#client_uri}}<a href="{{client_uri}}" rel="noopener noreferrer">About {{client_name}}</a> {{/client_uri}}{{#tos_uri}}<a href="{{tos_uri}}" rel="noopener noreferrer">Terms of service</a> {{/tos_uri}}{{#contact_email}}<span>Contact: <a href="mailto:{{contact_email}}">{{contact_email}}</a></span>{{/contact_email}}</p>{{/has_links}}
           <form method="post" action="{{base}}/consent">
             <input type="hidden" name="csrf_token" value="{{csrf_token}}">
             <input type="hidden" name="request" value="{{request}}">

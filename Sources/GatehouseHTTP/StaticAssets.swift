@@ -22,7 +22,8 @@ enum StaticAssets {
         a { color: #0058b0; }
         .error { color: #b00020; font-weight: 600; }
         .note { color: #555; font-size: .9rem; }
-        .note a { margin-right: .75rem; }
+        .client-links { margin-top: .75rem; line-height: 1.6; }
+        .client-links > a, .client-links > span { display: inline-block; white-space: nowrap; margin-right: .75rem; }
         .client-logo { display: block; width: 64px; height: 64px; object-fit: contain; margin-bottom: .5rem; }
         .code { color: #777; font-size: .75rem; font-family: ui-monospace, monospace; margin-top: 2rem; }
         ul { padding-left: 1.2rem; }
