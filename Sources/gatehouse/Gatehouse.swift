@@ -23,6 +23,9 @@ enum Main {
             } else {
                 try command.run()
             }
+        } catch let exit as ExitCode {
+            // A command that has already said why (selftest's FAIL lines) only sets the status.
+            Foundation.exit(exit.rawValue)
         } catch {
             let code = Gatehouse.exitCode(for: error)
             if code == .success {

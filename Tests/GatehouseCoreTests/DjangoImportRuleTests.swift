@@ -106,6 +106,14 @@ struct DjangoImportRuleTests {
         #expect(DjangoImport.plan(source, options: withMedia).clients[0].links.logoURI == "https://cdn.example/media/logos/rp.png")
     }
 
+    @Test("a client_id equal to a user's sub is imported and named in the report (RFC 9700 §4.15.1)")
+    func clientIDEqualsSubject() {
+        let plan = DjangoImport.plan(DjangoSource(users: [Self.user(123_456, "ada")], clients: [Self.client(1, "123456")]),
+                                     options: Self.options)
+        #expect(plan.clients.count == 1)
+        #expect(plan.notCarriedOver.contains { $0.item == "123456" && $0.reason.contains("sub") })
+    }
+
     @Test("keys keep django-oidc-provider's kid, the MD5 of the PEM text; its first key is the one that signs")
     func keys() {
         let plan = DjangoImport.plan(DjangoSource(keys: [.init(id: 5, pem: "B"), .init(id: 2, pem: "A\n")]), options: Self.options)

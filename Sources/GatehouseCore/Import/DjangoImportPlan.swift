@@ -188,6 +188,13 @@ public enum DjangoImport {
             }
         }
 
+        // RFC 9700 §4.15.1: a client_credentials token names its client as `sub`.
+        let importedSubjects = Set(plan.users.map(\.subject))
+        for client in plan.clients where importedSubjects.contains(client.clientID) {
+            plan.notCarriedOver.append(.init(kind: .clients, item: client.clientID,
+                reason: "imported, but its client_id equals a user's sub: resource servers must not tell users from clients by sub alone"))
+        }
+
         let firstKey = source.keys.map(\.id).min()
         for key in source.keys.sorted(by: { $0.id < $1.id }) {
             plan.keys.append(KeyRecord(kid: djangoKeyID(pem: key.pem), pem: key.pem, signs: key.id == firstKey))

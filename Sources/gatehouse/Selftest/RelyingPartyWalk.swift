@@ -259,7 +259,7 @@ final class RelyingPartyWalk {
         }
         guard answer.status == 200, let json = answer.json else {
             let hint = answer.status == 401 || answer.json?["error"] as? String == "invalid_client"
-                ? " (client authentication failed: check the client_id and secret)" : ""
+                ? " (check the client_id and secret)" : ""
             throw fail(check, "\(url.absoluteString) answered \(answer.summary)\(hint)")
         }
         return json
