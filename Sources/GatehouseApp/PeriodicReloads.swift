@@ -16,9 +16,12 @@ public struct KeyRotationService: Sendable {
     let box: SecretBox
     let clock: any WallClock
     let logger: Logger
+    /// Where each key that becomes active is recorded.
+    let audit: (any AuditLog)?
 
     public init(store: PGSigningKeyStore, ring: KeyRing, settings: Settings, box: SecretBox, clock: any WallClock,
-                logger: Logger) {
+                logger: Logger, audit: (any AuditLog)? = nil) {
+        self.audit = audit
         self.store = store
         self.ring = ring
         self.settings = settings
@@ -43,6 +46,10 @@ public struct KeyRotationService: Sendable {
                 ])
             }
             report = done
+            for kid in done.promoted {
+                try await audit?.record(AuditEvent(at: clock.now, actor: .system, action: .keyRotated, target: "key:\(kid)",
+                                                   details: ["by": "rotation service"]))
+            }
         } catch {
             logger.error("key rotation failed; retrying at the next tick", metadata: ["error": "\(error)"])
         }

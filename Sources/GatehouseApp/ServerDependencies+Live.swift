@@ -22,7 +22,7 @@ extension ServerDependencies {
             settings: settings, clock: clock,
             users: PGUserStore(pool: pool, hasher: passwordHasher, clock: clock),
             clients: PGRelyingPartyStore(pool: pool, box: box),
-            grants: PGGrantStore(pool: pool),
+            grants: PGGrantStore(pool: pool, auditRetention: settings.auditRetention),
             tokens: PGTokenStore(pool: pool),
             sessions: PGSessionStore(pool: pool),
             consents: PGConsentStore(pool: pool),
@@ -31,6 +31,7 @@ extension ServerDependencies {
             keyRing: KeyRing(try await IDTokenSigner(storedKeys: try await keyStore.publishedKeys(), box: box), box: box),
             scopes: ScopeRegistry(ScopeCatalog(custom: try await PGScopeStore(pool: pool).list())),
             pages: try await PageRenderer(overridesDirectory: settings.templatesDirectory, siteName: settings.siteName, basePath: settings.basePath),
+            audit: PGAuditLog(pool: pool, retention: settings.auditRetention),
             box: box
         )
     }

@@ -70,6 +70,8 @@ public struct Settings: Sendable, Equatable {
     /// Whether ID tokens also carry the granted scopes' claims
     /// (`OIDC_IDTOKEN_INCLUDE_CLAIMS`, django-oidc-provider's name).
     public var idTokenIncludeClaims = false
+    /// How long an audit event is kept before the sweep deletes it (`OIDC_AUDIT_RETENTION_DAYS`).
+    public var auditRetention: Duration = .days(365)
     /// How long a signing key signs before the next one takes over (`OIDC_KEY_ROTATION_DAYS`).
     public var keyRotationPeriod: Duration = .days(90)
     /// How long a next key is in `/jwks` before it signs (`OIDC_KEY_PUBLISH_AHEAD`, seconds).
@@ -174,6 +176,8 @@ public struct Settings: Sendable, Equatable {
         guard s.siteName.count <= 100 else {
             throw Invalid(variable: "OIDC_SITE_NAME", reason: "must be at most 100 characters")
         }
+        s.auditRetention = .days(try reader.integer("OIDC_AUDIT_RETENTION_DAYS", default: s.auditRetention.wholeSeconds / 86_400,
+                                                     in: 1...36_500))
         s.keyRotationPeriod = .days(try reader.integer("OIDC_KEY_ROTATION_DAYS", default: s.keyRotationPeriod.wholeSeconds / 86_400,
                                                        in: 1...3650))
         s.idTokenIncludeClaims = try reader.boolean("OIDC_IDTOKEN_INCLUDE_CLAIMS", default: s.idTokenIncludeClaims)

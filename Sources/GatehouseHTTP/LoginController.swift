@@ -44,14 +44,25 @@ struct LoginController {
             return again("Enter your username and password.", status: .badRequest)
         }
         let accountKey = LoginThrottleKey.account(username)
-        let addressKey = LoginThrottleKey.address(deps.clientAddress(request, context))
+        let address = deps.clientAddress(request, context)
+        let addressKey = LoginThrottleKey.address(address)
+        /// A failed attempt names its account only when one exists: what was typed
+        /// as a username may be a password typed in the wrong field.
+        func recordFailure(_ action: AuditEvent.Action, details: [String: String] = [:]) async throws {
+            let known = try await deps.users.find(username: username)
+            try await deps.audit.record(AuditEvent(at: now, actor: .anonymous, action: action,
+                                                   target: known.map { "user:\($0.username)" }, clientAddress: address,
+                                                   details: details.merging(["account": known == nil ? "unknown" : "known"]) { a, _ in a }))
+        }
         if let wait = try await deps.throttle.retryAfter(keys: [accountKey], now: now) {
+            try await recordFailure(.signInLockedOut, details: ["wait_seconds": String(wait)])
             return again("Too many failed attempts for this account. Try again in \(wait) seconds.",
                          status: .tooManyRequests, headers: [(.retryAfter, String(wait))])
         }
         let addressWait = try await deps.throttle.retryAfter(keys: [addressKey], now: now)
         guard let user = try await deps.users.authenticate(username: username, password: password) else {
             ServerMetrics.loginFailed()
+            try await recordFailure(.signInFailed)
             try await deps.throttle.recordFailure(
                 accountKey: accountKey, addressKey: addressKey, now: now, delay: deps.settings.loginDelay,
                 address: AddressThrottle(maxFailures: deps.settings.loginMaxFailures, lockout: deps.settings.loginLockout.wholeSeconds))
@@ -63,6 +74,8 @@ struct LoginController {
             return again("The username or password is incorrect.", status: .unauthorized)
         }
         try await deps.throttle.reset(key: accountKey)
+        try await deps.audit.record(AuditEvent(at: now, actor: .user(user.username), action: .signInSucceeded,
+                                               target: "user:\(user.username)", clientAddress: address))
         // A new session id at sign-in, so a planted cookie cannot be promoted (session fixation).
         if let old = deps.sessionID(request) { try await deps.sessions.delete(id: old) }
         let session = try await deps.sessions.create(userID: user.id, authTime: now, now: now,

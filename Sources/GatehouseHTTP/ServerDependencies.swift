@@ -27,6 +27,8 @@ public struct ServerDependencies: Sendable {
     /// The current signer (a value: one request keeps the one it took).
     public var signer: IDTokenSigner { keyRing.current }
     public let pages: PageRenderer
+    /// Sign-ins, failures and lockouts are recorded here.
+    public let audit: any AuditLog
     let csrfKey: SymmetricKey
     /// Signs the pre-sign-in cookie that the login form's CSRF token is bound to.
     let loginCookie: LoginCookie
@@ -35,7 +37,7 @@ public struct ServerDependencies: Sendable {
     public init(settings: Settings, clock: any WallClock, users: any UserStore, clients: any ClientStore,
                 grants: any GrantStore, tokens: any TokenStore, sessions: any SessionStore, consents: any ConsentStore,
                 throttle: any LoginThrottle, readiness: any ReadinessProbe, keyRing: KeyRing, scopes: ScopeRegistry = ScopeRegistry(),
-                pages: PageRenderer, box: SecretBox) {
+                pages: PageRenderer, audit: any AuditLog, box: SecretBox) {
         self.settings = settings
         self.clock = clock
         self.users = users
@@ -49,6 +51,7 @@ public struct ServerDependencies: Sendable {
         self.keyRing = keyRing
         self.scopes = scopes
         self.pages = pages
+        self.audit = audit
         self.csrfKey = box.derivedKey(for: "csrf")
         self.loginCookie = LoginCookie(key: box.derivedKey(for: "login cookie"), secure: settings.issuerIsHTTPS)
     }

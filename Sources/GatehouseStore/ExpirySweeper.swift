@@ -22,6 +22,8 @@ public struct ExpirySweeper: Sendable {
         ("consents", "expires_at < $1"),
         ("sessions", "expires_at < $1"),
         ("login_throttle", "expires_at < $1"),
+        // Kept OIDC_AUDIT_RETENTION_DAYS (as set when each was written).
+        ("audit_events", "expires_at < $1"),
         // A grant lives while any of its codes or tokens does: its expires_at
         // is the latest of theirs. A revoked grant is dead at once; deleting it
         // cascades to whatever it still holds.

@@ -5,9 +5,12 @@ import PGClient
 /// Grants, authorization codes and tokens in Postgres.
 public struct PGGrantStore: GrantStore {
     let pool: WorkerPool
+    /// How long the audit events of revocations by replay or reuse detection are kept.
+    let auditRetention: Duration
 
-    public init(pool: WorkerPool) {
+    public init(pool: WorkerPool, auditRetention: Duration = .days(365)) {
         self.pool = pool
+        self.auditRetention = auditRetention
     }
 
     public func authorize(_ request: AuthorizationRequest, client: Client, user: User, authTime: Date,
@@ -91,7 +94,7 @@ public struct PGGrantStore: GrantStore {
             }
             let decision = AuthorizationCodeGrant.decide(stored, client: client, redemption: redemption, now: policy.now)
             return try Self.carryOut(decision, grantID: try row?.decode(Int64.self, column: "grant_id"), client: client,
-                                     consuming: .code(digest), policy: policy, conn: conn)
+                                     consuming: .code(digest), policy: policy, auditRetention: auditRetention, conn: conn)
         }
         return try outcome.tokens()
     }
@@ -123,7 +126,7 @@ public struct PGGrantStore: GrantStore {
             }
             let decision = RefreshTokenGrant.decide(stored, client: client, requested: requested, now: policy.now)
             return try Self.carryOut(decision, grantID: try row?.decode(Int64.self, column: "grant_id"), client: client,
-                                     consuming: .refreshToken(digest), policy: policy, conn: conn)
+                                     consuming: .refreshToken(digest), policy: policy, auditRetention: auditRetention, conn: conn)
         }
         return try outcome.tokens()
     }
@@ -132,12 +135,23 @@ public struct PGGrantStore: GrantStore {
     /// refusing throws (rolling back), revoking commits the revocation,
     /// issuing inserts the tokens and commits.
     private static func carryOut(_ decision: GrantDecision, grantID: Int64?, client: Client, consuming consumed: Consumed,
-                                 policy: TokenPolicy, conn: PGConnection) throws -> RedeemOutcome {
+                                 policy: TokenPolicy, auditRetention: Duration, conn: PGConnection) throws -> RedeemOutcome {
         switch decision {
         case .refuse(let error):
             throw error
         case .revokeAndRefuse(let error):
-            if let grantID { try revoke(grantID, conn: conn, now: policy.now) }
+            if let grantID {
+                try revoke(grantID, conn: conn, now: policy.now)
+                // Recorded in the same transaction as the revocation it explains.
+                let action: AuditEvent.Action
+                switch consumed {
+                case .code: action = .grantRevokedOnReplay
+                case .refreshToken: action = .grantRevokedOnReuse
+                }
+                try PGAuditLog.insert(AuditEvent(at: policy.now, actor: .system, action: action, target: "client:\(client.clientID)",
+                                                 details: ["grant": String(grantID)]),
+                                      retention: auditRetention, conn: conn)
+            }
             return .revoked(error)
         case .issue(let issue):
             guard let grantID else { throw OAuthError.invalidGrant("the grant is invalid") }

@@ -246,7 +246,11 @@ public struct PGImportStore: Sendable {
 
         mutating func consents(_ records: [DjangoImport.ConsentRecord]) throws {
             for consent in records {
-                guard let userID = userIDs[consent.subject], let clientID = clientIDs[consent.clientID] else { continue }
+                guard let userID = userIDs[consent.subject], let clientID = clientIDs[consent.clientID] else {
+                    report.notCarriedOver.append(.init(kind: .consents, item: "\(consent.subject) for \(consent.clientID)",
+                        reason: "its user was not carried over"))
+                    continue
+                }
                 if try remembered(.consents, consent.sourceKey) {
                     report.count(.consents, .unchanged)
                     continue
@@ -270,7 +274,11 @@ public struct PGImportStore: Sendable {
                 guard let clientID = clientIDs[token.clientID] else { continue }
                 var userID: Int64?
                 if let subject = token.subject {
-                    guard let id = userIDs[subject] else { continue }
+                    guard let id = userIDs[subject] else {
+                        report.notCarriedOver.append(.init(kind: .accessTokens, item: "a token of \(subject) for \(token.clientID)",
+                            reason: "its user was not carried over"))
+                        continue
+                    }
                     userID = id
                 }
                 if try remembered(.accessTokens, token.sourceKey) {

@@ -64,7 +64,11 @@ struct ClientCommand: AsyncParsableCommand {
             // https only, whatever this machine's OIDC_ISSUER says: the CLI's
             // environment is not necessarily the server's.
             let valid = try registration.validated(policy: RedirectURIPolicy(allowsInsecureHTTP: allowInsecureRedirect))
-            let (client, secret) = try await CommandContext.with { try await $0.clients.create(valid) }
+            let (client, secret) = try await CommandContext.with { context in
+                let created = try await context.clients.create(valid)
+                try await context.audit(.clientCreated, target: "client:\(created.client.clientID)", details: ["name": created.client.name])
+                return created
+            }
             if json {
                 print(try ClientJSON(client, secret: secret).encoded())
             } else {
@@ -114,7 +118,11 @@ struct ClientCommand: AsyncParsableCommand {
         @Argument var clientID: String
 
         func run() async throws {
-            let secret = try await CommandContext.with { try await $0.clients.rotateSecret(clientID: clientID) }
+            let secret = try await CommandContext.with { context in
+                let secret = try await context.clients.rotateSecret(clientID: clientID)
+                try await context.audit(.clientSecretRotated, target: "client:\(clientID)")
+                return secret
+            }
             print("client_secret: \(secret)")
             printWarning("the client secret is shown only now; store it safely")
         }
@@ -125,7 +133,9 @@ struct ClientCommand: AsyncParsableCommand {
         @Argument var clientID: String
 
         func run() async throws {
-            let found = try await CommandContext.with { try await $0.clients.delete(clientID: clientID) }
+            let found = try await CommandContext.with { context in
+                try await context.audited(.clientDeleted, target: "client:\(clientID)") { try await context.clients.delete(clientID: clientID) }
+            }
             guard found else { throw StoreError.notFound("client '\(clientID)'") }
             print("deleted client \(clientID)")
         }

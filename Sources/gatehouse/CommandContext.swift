@@ -31,6 +31,20 @@ struct CommandContext {
     }
 
     var users: PGUserStore { PGUserStore(pool: pool) }
+
+    /// Records a change made from the command line in the audit log.
+    func audit(_ action: AuditEvent.Action, target: String?, details: [String: String] = [:]) async throws {
+        try await PGAuditLog(pool: pool, retention: settings.auditRetention)
+            .record(AuditEvent(at: Date(), actor: .cli, action: action, target: target, details: details))
+    }
+
+    /// `body`'s change, recorded as `action` when it found its target (returned true).
+    func audited(_ action: AuditEvent.Action, target: String, details: [String: String] = [:],
+                 _ body: () async throws -> Bool) async throws -> Bool {
+        let found = try await body()
+        if found { try await audit(action, target: target, details: details) }
+        return found
+    }
     /// Seals HS256 clients' secrets when GATEHOUSE_SECRET_KEY is set (only those clients need it).
     var clients: PGRelyingPartyStore {
         PGRelyingPartyStore(pool: pool, box: settings.secretKey.flatMap { try? SecretBox(secret: $0) })

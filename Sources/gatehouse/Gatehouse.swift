@@ -7,7 +7,7 @@ struct Gatehouse: AsyncParsableCommand {
         commandName: "gatehouse",
         abstract: "An OpenID Connect provider backed by PostgreSQL.",
         subcommands: [ServeCommand.self, MigrateCommand.self, UserCommand.self, ClientCommand.self, ScopeCommand.self, KeysCommand.self, SweepCommand.self,
-                      ImportCommand.self, SelftestCommand.self]
+                      ImportCommand.self, SelftestCommand.self, AuditCommand.self]
     )
 }
 

@@ -64,7 +64,16 @@ struct ImportCommand: AsyncParsableCommand {
                 let plan = DjangoImport.plan(source, options: .init(
                     now: now, refreshTokenLifetime: context.settings.refreshTokenExpire, mediaURL: mediaURL,
                     redirectPolicy: RedirectURIPolicy(allowsInsecureHTTP: insecure), definedScopes: defined))
-                return try await PGImportStore(pool: context.pool, box: box).write(plan, dryRun: dryRun, now: now)
+                let report = try await PGImportStore(pool: context.pool, box: box).write(plan, dryRun: dryRun, now: now)
+                if !dryRun {
+                    var details = Dictionary(uniqueKeysWithValues: ImportReport.Kind.written.map { kind in
+                        let c = report.counts[kind] ?? .init()
+                        return (kind.rawValue, "\(c.created) created, \(c.updated) updated, \(c.unchanged) unchanged")
+                    })
+                    details["not_carried_over"] = String(report.notCarriedOver.count)
+                    try await context.audit(.imported, target: nil, details: details)
+                }
+                return report
             }
             print(json ? report.json : report.text)
         }

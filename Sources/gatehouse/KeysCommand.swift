@@ -31,7 +31,7 @@ struct KeysCommand: AsyncParsableCommand {
             let box = try SecretBox(secret: try requiredSecret())
             let immediately = now
             let (kid, signsFrom) = try await CommandContext.with { context in
-                try await PGSigningKeyStore(pool: context.pool).requestRotation(
+                let rotation = try await PGSigningKeyStore(pool: context.pool).requestRotation(
                     algorithm, immediately: immediately, now: Date(), policy: context.settings.keyRotationPolicy,
                     check: { keys in
                         // A mistyped secret must not start a rotation: a key sealed under
@@ -43,6 +43,9 @@ struct KeysCommand: AsyncParsableCommand {
                         }
                     },
                     make: { try SigningKeyMaterial.generate($0, sealingWith: box) })
+                try await context.audit(.keyRotated, target: "key:\(rotation.kid)",
+                                        details: ["alg": algorithm.rawValue, "when": immediately ? "now" : "when published long enough"])
+                return rotation
             }
             if immediately {
                 print("active \(algorithm.rawValue) key: \(kid) (running servers sign with it within a minute)")
@@ -69,12 +72,14 @@ struct KeysCommand: AsyncParsableCommand {
             }
             let oldBox = try SecretBox(secret: old)
             let count = try await CommandContext.with { context in
-                try await PGSigningKeyStore(pool: context.pool).reseal { sealed in
+                let count = try await PGSigningKeyStore(pool: context.pool).reseal { sealed in
                     guard let plain = try? oldBox.open(sealed) else {
                         throw CLIError("the old secret does not open every stored key and client secret; nothing was changed")
                     }
                     return try newBox.seal(plain)
                 }
+                try await context.audit(.keysResealed, target: nil, details: ["keys": String(count.keys), "secrets": String(count.secrets)])
+                return count
             }
             print("re-sealed \(count.keys) key(s) and \(count.secrets) client secret(s) under the current GATEHOUSE_SECRET_KEY; restart the servers")
         }

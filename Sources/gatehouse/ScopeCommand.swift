@@ -21,7 +21,10 @@ struct ScopeCommand: AsyncParsableCommand {
 
         func run() async throws {
             let scope = try ScopeDefinition(name: name, description: description, claims: claims).validated()
-            try await CommandContext.with { try await PGScopeStore(pool: $0.pool).create(scope) }
+            try await CommandContext.with { context in
+                try await PGScopeStore(pool: context.pool).create(scope)
+                try await context.audit(.scopeCreated, target: "scope:\(scope.name)")
+            }
             print("created scope \(scope.name) (claims: \(scope.claims.joined(separator: " ")))")
         }
     }
@@ -56,7 +59,9 @@ struct ScopeCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            let found = try await CommandContext.with { try await PGScopeStore(pool: $0.pool).delete(name: name) }
+            let found = try await CommandContext.with { context in
+                try await context.audited(.scopeDeleted, target: "scope:\(name)") { try await PGScopeStore(pool: context.pool).delete(name: name) }
+            }
             guard found else { throw StoreError.notFound("scope '\(name)'") }
             print("deleted scope \(name)")
         }

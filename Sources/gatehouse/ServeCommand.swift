@@ -44,7 +44,8 @@ struct ServeCommand: AsyncParsableCommand {
         let dependencies = try await ServerDependencies.live(settings: settings, pool: pool)
         let rotation = KeyRotationService(store: PGSigningKeyStore(pool: keysPool), ring: dependencies.keyRing,
                                           settings: settings, box: try settings.secretBox(), clock: SystemClock(),
-                                          logger: Logger(label: "gatehouse.keys"))
+                                          logger: Logger(label: "gatehouse.keys"),
+                                          audit: PGAuditLog(pool: keysPool, retention: settings.auditRetention))
         let scopes = ScopeReloader(store: PGScopeStore(pool: keysPool), registry: dependencies.scopes,
                                    logger: Logger(label: "gatehouse.scopes"))
         var services: [any Service] = [

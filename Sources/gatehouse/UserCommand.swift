@@ -46,7 +46,11 @@ struct UserCommand: AsyncParsableCommand {
                 newUser.claims[claim] = value
             }
             try newUser.validate()
-            let user = try await CommandContext.with { try await $0.users.create(newUser) }
+            let user = try await CommandContext.with { context in
+                let user = try await context.users.create(newUser)
+                try await context.audit(.userCreated, target: "user:\(user.username)", details: ["sub": user.subject])
+                return user
+            }
             print("created user \(user.username) (sub \(user.subject))")
         }
     }
@@ -80,7 +84,11 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let secret = try readPasswordFromStdin()
             try PasswordRules(minimumLength: try Settings.load().passwordMinLength).check(secret)
-            let found = try await CommandContext.with { try await $0.users.setPassword(username: username, to: secret) }
+            let found = try await CommandContext.with { context in
+                try await context.audited(.userPasswordSet, target: "user:\(username)") {
+                    try await context.users.setPassword(username: username, to: secret)
+                }
+            }
             guard found else { throw StoreError.notFound("user '\(username)'") }
             print("password set for \(username); their sessions ended and their tokens were revoked")
         }
@@ -102,7 +110,11 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     static func setActive(_ username: String, _ active: Bool) async throws {
-        let found = try await CommandContext.with { try await $0.users.setActive(username: username, active: active) }
+        let found = try await CommandContext.with { context in
+            try await context.audited(active ? .userEnabled : .userDisabled, target: "user:\(username)") {
+                try await context.users.setActive(username: username, active: active)
+            }
+        }
         guard found else { throw StoreError.notFound("user '\(username)'") }
         print("\(active ? "enabled" : "disabled") \(username)")
     }
@@ -118,7 +130,11 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             try CustomClaims.checkName(name)
             let parsed = try CustomClaims.value(parsing: value)
-            let found = try await CommandContext.with { try await $0.users.setClaim(username: username, name: name, value: parsed) }
+            let found = try await CommandContext.with { context in
+                try await context.audited(.userClaimSet, target: "user:\(username)", details: ["claim": name]) {
+                    try await context.users.setClaim(username: username, name: name, value: parsed)
+                }
+            }
             guard found else { throw StoreError.notFound("user '\(username)'") }
             print("set claim \(name) of \(username) to \(JSONText.value(parsed))")
         }
@@ -130,7 +146,11 @@ struct UserCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            let found = try await CommandContext.with { try await $0.users.setClaim(username: username, name: name, value: nil) }
+            let found = try await CommandContext.with { context in
+                try await context.audited(.userClaimRemoved, target: "user:\(username)", details: ["claim": name]) {
+                    try await context.users.setClaim(username: username, name: name, value: nil)
+                }
+            }
             guard found else { throw StoreError.notFound("user '\(username)'") }
             print("removed claim \(name) of \(username)")
         }
@@ -145,6 +165,7 @@ struct UserCommand: AsyncParsableCommand {
             let found = try await CommandContext.with { context in
                 guard try await context.users.find(username: username) != nil else { return false }
                 try await PGLoginThrottle(pool: context.pool).reset(key: LoginThrottleKey.account(username))
+                try await context.audit(.userUnlocked, target: "user:\(username)")
                 return true
             }
             guard found else { throw StoreError.notFound("user '\(username)'") }
@@ -158,7 +179,9 @@ struct UserCommand: AsyncParsableCommand {
         @Argument var username: String
 
         func run() async throws {
-            let found = try await CommandContext.with { try await $0.users.delete(username: username) }
+            let found = try await CommandContext.with { context in
+                try await context.audited(.userDeleted, target: "user:\(username)") { try await context.users.delete(username: username) }
+            }
             guard found else { throw StoreError.notFound("user '\(username)'") }
             print("deleted user \(username)")
         }
