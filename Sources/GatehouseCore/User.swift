@@ -13,9 +13,12 @@ public struct User: Sendable, Equatable {
     public var lastLoginAt: Date?
     /// The user's own claims (`--claim`), released by custom scopes.
     public var claims: [String: ClaimValue]
+    /// May enter the admin console (`user create --admin`, `user set-admin`).
+    public var isAdmin: Bool
 
     public init(id: Int64, subject: String, username: String, profile: UserProfile, isActive: Bool,
-                createdAt: Date, updatedAt: Date, lastLoginAt: Date?, claims: [String: ClaimValue] = [:]) {
+                createdAt: Date, updatedAt: Date, lastLoginAt: Date?, claims: [String: ClaimValue] = [:], isAdmin: Bool = false) {
+        self.isAdmin = isAdmin
         self.id = id
         self.subject = subject
         self.username = username

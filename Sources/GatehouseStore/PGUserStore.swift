@@ -17,7 +17,7 @@ public struct PGUserStore: UserStore {
     static let columnNames = [
         "id", "subject", "username", "name", "given_name", "family_name", "preferred_username", "email",
         "email_verified", "phone_number", "phone_number_verified", "address", "picture", "locale", "zoneinfo",
-        "is_active", "created_at", "updated_at", "last_login_at", "claims",
+        "is_active", "created_at", "updated_at", "last_login_at", "claims", "is_admin",
     ]
     static let columns = columnNames.joined(separator: ", ")
     /// The same columns qualified with the alias `u`, for joins.
@@ -89,6 +89,16 @@ public struct PGUserStore: UserStore {
             ).first?.decode(Int64.self, at: 0) else { return false }
             try Self.endSessionsAndRevokeGrants(userID: id, now: now, conn: conn)
             return true
+        }
+    }
+
+    /// Grants or removes entry to the admin console; false when there is no such user.
+    public func setAdmin(username: String, admin: Bool) async throws -> Bool {
+        let username = Username.normalized(username)
+        let now = clock.now
+        return try await pool.storeConnection { conn in
+            try conn.query("UPDATE users SET is_admin = $2, updated_at = $3 WHERE lower(username) = lower($1)",
+                           username, admin, now).affectedRows > 0
         }
     }
 
@@ -188,7 +198,8 @@ public struct PGUserStore: UserStore {
             createdAt: try row.decode(column: "created_at"),
             updatedAt: try row.decode(column: "updated_at"),
             lastLoginAt: try row.decode(column: "last_login_at"),
-            claims: try CustomClaims.decode(objectText: try row.decode(PGJSON.self, column: "claims").text)
+            claims: try CustomClaims.decode(objectText: try row.decode(PGJSON.self, column: "claims").text),
+            isAdmin: try row.decode(column: "is_admin")
         )
     }
 }

@@ -8,7 +8,7 @@ struct UserCommand: AsyncParsableCommand {
         commandName: "user",
         abstract: "Create, list and delete users; set passwords and claims; disable, enable and unlock accounts.",
         subcommands: [Create.self, List.self, SetPassword.self, SetClaim.self, UnsetClaim.self, Disable.self, Enable.self,
-                      Unlock.self, Delete.self]
+                      Unlock.self, Delete.self, SetAdmin.self, UnsetAdmin.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -25,6 +25,7 @@ struct UserCommand: AsyncParsableCommand {
         @Option(name: .customLong("claim"),
                 help: "A custom claim NAME=VALUE (repeatable); VALUE is JSON when it parses as JSON, else text.")
         var claims: [String] = []
+        @Flag(help: "May enter the admin console (/admin), after a second factor.") var admin = false
 
         func validate() throws {
             if passwordStdin == (password != nil) {
@@ -49,6 +50,10 @@ struct UserCommand: AsyncParsableCommand {
             let user = try await CommandContext.with { context in
                 let user = try await context.users.create(newUser)
                 try await context.audit(.userCreated, target: "user:\(user.username)", details: ["sub": user.subject])
+                if admin {
+                    _ = try await context.users.setAdmin(username: user.username, admin: true)
+                    try await context.audit(.userMadeAdmin, target: "user:\(user.username)")
+                }
                 return user
             }
             print("created user \(user.username) (sub \(user.subject))")
@@ -171,6 +176,31 @@ struct UserCommand: AsyncParsableCommand {
             guard found else { throw StoreError.notFound("user '\(username)'") }
             print("unlocked \(username)")
         }
+    }
+
+    struct SetAdmin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-admin", abstract: "Let a user enter the admin console (after a second factor).")
+        @Argument var username: String
+
+        func run() async throws { try await UserCommand.setAdmin(username, true) }
+    }
+
+    struct UnsetAdmin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "unset-admin", abstract: "Take a user's admin console access away.")
+        @Argument var username: String
+
+        func run() async throws { try await UserCommand.setAdmin(username, false) }
+    }
+
+    static func setAdmin(_ username: String, _ admin: Bool) async throws {
+        let found = try await CommandContext.with { context in
+            try await context.audited(admin ? .userMadeAdmin : .userAdminRemoved, target: "user:\(username)") {
+                try await context.users.setAdmin(username: username, admin: admin)
+            }
+        }
+        guard found else { throw StoreError.notFound("user '\(username)'") }
+        print(admin ? "\(username) may enter the admin console" : "\(username) may no longer enter the admin console")
     }
 
     struct Delete: AsyncParsableCommand {

@@ -56,3 +56,26 @@ struct AuditCommandTests {
         }
     }
 }
+
+@Suite("Admins on the command line")
+struct AdminCommandTests {
+    @Test("user create --admin, set-admin and unset-admin set the flag, are audited, and refuse unknown users")
+    func adminFlag() async throws {
+        let db = try await TestDatabase.create()
+        let cli = CLIRunner(database: db)
+        func isAdmin(_ name: String) throws -> Bool {
+            try db.connect().query("SELECT is_admin FROM users WHERE username = $1", name).first!.decode(Bool.self, at: 0)
+        }
+        #expect(try await cli.run(["user", "create", "--username", "root", "--admin", "--password-stdin"], stdin: "a long password\n").status == 0)
+        #expect(try await cli.run(["user", "create", "--username", "plain", "--password-stdin"], stdin: "a long password\n").status == 0)
+        #expect(try isAdmin("root") && !(try isAdmin("plain")))
+        #expect(try await cli.run(["user", "set-admin", "plain"]).status == 0)
+        #expect(try isAdmin("plain"))
+        #expect(try await cli.run(["user", "unset-admin", "root"]).status == 0)
+        #expect(!(try isAdmin("root")))
+        let unknown = try await cli.run(["user", "set-admin", "nobody"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("not found"))
+        let log = try await cli.run(["audit", "list", "--action", "user.admin-granted"])
+        #expect(log.stdout.split(separator: "\n").count == 3)  // header, root at creation, plain
+    }
+}

@@ -48,6 +48,8 @@ public struct AuditEvent: Sendable, Equatable {
         case userUnlocked = "user.unlocked"
         case userClaimSet = "user.claim-set"
         case userClaimRemoved = "user.claim-removed"
+        case userMadeAdmin = "user.admin-granted"
+        case userAdminRemoved = "user.admin-removed"
         case clientCreated = "client.created"
         case clientDeleted = "client.deleted"
         case clientSecretRotated = "client.secret-rotated"
