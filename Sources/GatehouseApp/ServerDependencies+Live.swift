@@ -32,6 +32,7 @@ extension ServerDependencies {
             scopes: ScopeRegistry(ScopeCatalog(custom: try await PGScopeStore(pool: pool).list())),
             pages: try await PageRenderer(overridesDirectory: settings.templatesDirectory, siteName: settings.siteName, basePath: settings.basePath),
             audit: PGAuditLog(pool: pool, retention: settings.auditRetention),
+            accounts: PGAccountStore(pool: pool),
             box: box
         )
     }

@@ -137,10 +137,12 @@ struct AuthorizationFlow {
         return "/authorize?" + FormParameters.encode(pairs + adding)
     }
 
-    /// Only a relative /authorize URL may follow sign-in: anything else
+    /// Only a relative /authorize URL or the account page may follow sign-in: anything else
     /// would make the login form an open redirector.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/authorize?"), !next.contains("//"), !next.contains("\\") else { return "" }
+        guard let next, !next.contains("//"), !next.contains("\\") else { return "" }
+        if next == AccountController.path { return next }
+        guard next.hasPrefix("/authorize?") else { return "" }
         return next
     }
 }

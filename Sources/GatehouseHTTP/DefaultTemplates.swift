@@ -91,6 +91,6 @@ enum DefaultTemplates {
 
     static let all: [(String, String)] = [
         ("login", login), ("consent", consent), ("error", error), ("message", message), ("end-session", endSession),
-        ("form-post", formPost),
+        ("form-post", formPost), ("account", account), ("account-totp", accountTOTP), ("recovery-codes", recoveryCodes),
     ]
 }

@@ -47,6 +47,7 @@ public enum GatehouseServer {
         LoginController(deps: deps).register(on: browser)
         ConsentController(deps: deps).register(on: browser)
         EndSessionController(deps: deps).register(on: browser)
+        AccountController(deps: deps).register(on: browser)
         return router
     }
 

@@ -16,7 +16,8 @@ public struct PageRenderer: Sendable {
     /// The issuer's path (`Settings.basePath`): pages link under it.
     let basePath: String
 
-    public static let templateNames = ["login", "consent", "error", "message", "end-session", "form-post"]
+    public static let templateNames = ["login", "consent", "error", "message", "end-session", "form-post",
+                                       "account", "account-totp", "recovery-codes"]
 
     /// The content type every template is rendered with.
     static let contentTypeName = "GATEHOUSE_HTML"

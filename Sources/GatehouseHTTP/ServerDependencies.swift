@@ -29,6 +29,10 @@ public struct ServerDependencies: Sendable {
     public let pages: PageRenderer
     /// Sign-ins, failures and lockouts are recorded here.
     public let audit: any AuditLog
+    /// The account page's reads and changes.
+    public let accounts: any AccountStore
+    /// Seals TOTP secrets.
+    public let box: SecretBox
     let csrfKey: SymmetricKey
     /// Signs the pre-sign-in cookie that the login form's CSRF token is bound to.
     let loginCookie: LoginCookie
@@ -37,7 +41,7 @@ public struct ServerDependencies: Sendable {
     public init(settings: Settings, clock: any WallClock, users: any UserStore, clients: any ClientStore,
                 grants: any GrantStore, tokens: any TokenStore, sessions: any SessionStore, consents: any ConsentStore,
                 throttle: any LoginThrottle, readiness: any ReadinessProbe, keyRing: KeyRing, scopes: ScopeRegistry = ScopeRegistry(),
-                pages: PageRenderer, audit: any AuditLog, box: SecretBox) {
+                pages: PageRenderer, audit: any AuditLog, accounts: any AccountStore, box: SecretBox) {
         self.settings = settings
         self.clock = clock
         self.users = users
@@ -52,6 +56,8 @@ public struct ServerDependencies: Sendable {
         self.scopes = scopes
         self.pages = pages
         self.audit = audit
+        self.accounts = accounts
+        self.box = box
         self.csrfKey = box.derivedKey(for: "csrf")
         self.loginCookie = LoginCookie(key: box.derivedKey(for: "login cookie"), secure: settings.issuerIsHTTPS)
     }

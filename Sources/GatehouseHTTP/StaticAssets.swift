@@ -27,6 +27,17 @@ enum StaticAssets {
         .client-logo { display: block; width: 64px; height: 64px; object-fit: contain; margin-bottom: .5rem; }
         .code { color: #777; font-size: .75rem; font-family: ui-monospace, monospace; margin-top: 2rem; }
         ul { padding-left: 1.2rem; }
+        h2 { font-size: 1.05rem; margin: 1.75rem 0 .5rem; }
+        section { border-top: 1px solid #e5e5ea; margin-top: 1.25rem; }
+        .notice { background: #eef6ee; border-left: 3px solid #2e7d32; padding: .5rem .75rem; }
+        .facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
+        .facts dt { color: #555; } .facts dd { margin: 0; overflow-wrap: anywhere; }
+        .row { display: flex; justify-content: space-between; align-items: center; gap: 1rem; padding: .5rem 0; }
+        .row + .row { border-top: 1px solid #f0f0f2; }
+        .row .note { margin: .2rem 0 0; } .row form button { margin-top: 0; white-space: nowrap; }
+        .secret code, .codes code { font-family: ui-monospace, monospace; font-size: 1.05rem; letter-spacing: .05em; overflow-wrap: anywhere; }
+        .codes { columns: 2; list-style: none; padding: 0; }
+        .uri { overflow-wrap: anywhere; word-break: break-all; }
 
         """
 
