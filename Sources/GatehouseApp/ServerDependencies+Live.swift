@@ -33,6 +33,7 @@ extension ServerDependencies {
             pages: try await PageRenderer(overridesDirectory: settings.templatesDirectory, siteName: settings.siteName, basePath: settings.basePath),
             audit: PGAuditLog(pool: pool, retention: settings.auditRetention),
             accounts: PGAccountStore(pool: pool),
+            keys: keyStore,
             box: box
         )
     }

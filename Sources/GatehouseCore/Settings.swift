@@ -70,6 +70,8 @@ public struct Settings: Sendable, Equatable {
     /// Whether ID tokens also carry the granted scopes' claims
     /// (`OIDC_IDTOKEN_INCLUDE_CLAIMS`, django-oidc-provider's name).
     public var idTokenIncludeClaims = false
+    /// A console session ends after this long without use (`OIDC_ADMIN_SESSION_EXPIRE`, seconds).
+    public var adminSessionExpire: Duration = .seconds(900)
     /// How long an audit event is kept before the sweep deletes it (`OIDC_AUDIT_RETENTION_DAYS`).
     public var auditRetention: Duration = .days(365)
     /// How long a signing key signs before the next one takes over (`OIDC_KEY_ROTATION_DAYS`).
@@ -176,6 +178,7 @@ public struct Settings: Sendable, Equatable {
         guard s.siteName.count <= 100 else {
             throw Invalid(variable: "OIDC_SITE_NAME", reason: "must be at most 100 characters")
         }
+        s.adminSessionExpire = try reader.duration("OIDC_ADMIN_SESSION_EXPIRE", default: s.adminSessionExpire, in: 60...86_400)
         s.auditRetention = .days(try reader.integer("OIDC_AUDIT_RETENTION_DAYS", default: s.auditRetention.wholeSeconds / 86_400,
                                                      in: 1...36_500))
         s.keyRotationPeriod = .days(try reader.integer("OIDC_KEY_ROTATION_DAYS", default: s.keyRotationPeriod.wholeSeconds / 86_400,

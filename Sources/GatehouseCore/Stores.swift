@@ -20,6 +20,8 @@ public protocol UserStore: Sendable {
     func authenticate(username: String, password: String) async throws -> User?
     /// Sets (a value) or removes (nil) one custom claim. Returns false when there was no such user.
     func setClaim(username: String, name: String, value: ClaimValue?) async throws -> Bool
+    /// Grants or removes entry to the admin console. Returns false when there was no such user.
+    func setAdmin(username: String, admin: Bool) async throws -> Bool
 }
 
 /// Where the operator's scopes live.

@@ -141,7 +141,7 @@ struct AuthorizationFlow {
     /// would make the login form an open redirector.
     static func safeNext(_ next: String?) -> String {
         guard let next, !next.contains("//"), !next.contains("\\") else { return "" }
-        if next == AccountController.path { return next }
+        if next == AccountController.path || next == AdminController.path { return next }
         guard next.hasPrefix("/authorize?") else { return "" }
         return next
     }

@@ -92,5 +92,9 @@ enum DefaultTemplates {
     static let all: [(String, String)] = [
         ("login", login), ("consent", consent), ("error", error), ("message", message), ("end-session", endSession),
         ("form-post", formPost), ("account", account), ("account-totp", accountTOTP), ("recovery-codes", recoveryCodes),
+        ("admin-verify", adminVerify), ("admin-overview", adminOverview), ("admin-clients", adminClients),
+        ("admin-client-new", adminClientNew), ("admin-client-created", adminClientCreated), ("admin-client", adminClient),
+        ("admin-users", adminUsers), ("admin-user-new", adminUserNew), ("admin-user", adminUser), ("admin-keys", adminKeys),
+        ("admin-audit", adminAudit),
     ]
 }

@@ -48,6 +48,7 @@ public enum GatehouseServer {
         ConsentController(deps: deps).register(on: browser)
         EndSessionController(deps: deps).register(on: browser)
         AccountController(deps: deps).register(on: browser)
+        AdminController(deps: deps).register(on: browser)
         return router
     }
 

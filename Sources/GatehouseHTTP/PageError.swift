@@ -62,4 +62,24 @@ struct PageError: Sendable, Equatable {
     static let logoutHintForOtherClient = PageError(
         title: "Signed out", message: "You are signed out, but the ID token sent was not issued to the application that asked.",
         nextStep: "You can close this page.", code: "invalid_request", status: .badRequest)
+
+    static let adminOnly = PageError(
+        title: "Administrators only", message: "Your account may not use the admin console.",
+        nextStep: "Ask an administrator if you need access.", code: "forbidden", status: .forbidden)
+
+    static let adminNeedsSecondFactor = PageError(
+        title: "Set up two-step sign-in first", message: "The admin console needs an authenticator app as a second step.",
+        nextStep: "Set one up on your account page (/account), then come back.", code: "second_factor_required", status: .forbidden)
+
+    static let adminPasswordNeeded = PageError(
+        title: "Confirm with your password", message: "This change needs your password: you signed in more than five minutes ago, and the password was missing or wrong.",
+        nextStep: "Go back, enter your password and try again.", code: "reauthentication_required", status: .forbidden)
+
+    static let adminNotFound = PageError(
+        title: "Not found", message: "There is no such client, user or session.",
+        nextStep: "Go back to the list and try again.", code: "not_found", status: .notFound)
+
+    static let adminPasswordRefused = PageError(
+        title: "Password not set", message: "The new password does not meet the password rules.",
+        nextStep: "Go back and choose a longer password.", code: "invalid_password", status: .badRequest)
 }

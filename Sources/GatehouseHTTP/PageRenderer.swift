@@ -17,7 +17,9 @@ public struct PageRenderer: Sendable {
     let basePath: String
 
     public static let templateNames = ["login", "consent", "error", "message", "end-session", "form-post",
-                                       "account", "account-totp", "recovery-codes"]
+                                       "account", "account-totp", "recovery-codes",
+                                       "admin-verify", "admin-overview", "admin-clients", "admin-client-new", "admin-client-created",
+                                       "admin-client", "admin-users", "admin-user-new", "admin-user", "admin-keys", "admin-audit"]
 
     /// The content type every template is rendered with.
     static let contentTypeName = "GATEHOUSE_HTML"

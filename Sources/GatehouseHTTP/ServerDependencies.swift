@@ -31,6 +31,8 @@ public struct ServerDependencies: Sendable {
     public let audit: any AuditLog
     /// The account page's reads and changes.
     public let accounts: any AccountStore
+    /// The signing keys, for the console.
+    public let keys: any SigningKeyStore
     /// Seals TOTP secrets.
     public let box: SecretBox
     let csrfKey: SymmetricKey
@@ -41,7 +43,7 @@ public struct ServerDependencies: Sendable {
     public init(settings: Settings, clock: any WallClock, users: any UserStore, clients: any ClientStore,
                 grants: any GrantStore, tokens: any TokenStore, sessions: any SessionStore, consents: any ConsentStore,
                 throttle: any LoginThrottle, readiness: any ReadinessProbe, keyRing: KeyRing, scopes: ScopeRegistry = ScopeRegistry(),
-                pages: PageRenderer, audit: any AuditLog, accounts: any AccountStore, box: SecretBox) {
+                pages: PageRenderer, audit: any AuditLog, accounts: any AccountStore, keys: any SigningKeyStore, box: SecretBox) {
         self.settings = settings
         self.clock = clock
         self.users = users
@@ -57,6 +59,7 @@ public struct ServerDependencies: Sendable {
         self.pages = pages
         self.audit = audit
         self.accounts = accounts
+        self.keys = keys
         self.box = box
         self.csrfKey = box.derivedKey(for: "csrf")
         self.loginCookie = LoginCookie(key: box.derivedKey(for: "login cookie"), secure: settings.issuerIsHTTPS)

@@ -139,6 +139,33 @@ public struct PGAccountStore: AccountStore {
         }
     }
 
+    public func consoleState(sessionID: String) async throws -> (secondFactorAt: Date?, consoleSeenAt: Date?) {
+        try await pool.storeConnection { conn in
+            let row = try conn.query("SELECT second_factor_at, console_seen_at FROM sessions WHERE id_digest = $1",
+                                     SecretToken.digest(of: sessionID)).first
+            return (try row?.decode(column: "second_factor_at"), try row?.decode(column: "console_seen_at"))
+        }
+    }
+
+    public func markSecondFactor(sessionID: String, now: Date) async throws {
+        try await pool.storeConnection { conn in
+            try conn.query("UPDATE sessions SET second_factor_at = $2, console_seen_at = $2 WHERE id_digest = $1",
+                           SecretToken.digest(of: sessionID), now)
+        }
+    }
+
+    public func touchConsole(sessionID: String, now: Date) async throws {
+        try await pool.storeConnection { conn in
+            try conn.query("UPDATE sessions SET console_seen_at = $2 WHERE id_digest = $1", SecretToken.digest(of: sessionID), now)
+        }
+    }
+
+    public func reauthenticated(sessionID: String, now: Date) async throws {
+        try await pool.storeConnection { conn in
+            try conn.query("UPDATE sessions SET auth_time = $2 WHERE id_digest = $1", SecretToken.digest(of: sessionID), now)
+        }
+    }
+
     static func hex(_ bytes: [UInt8]) -> String {
         bytes.map { String(format: "%02x", $0) }.joined()
     }

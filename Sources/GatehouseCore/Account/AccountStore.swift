@@ -71,4 +71,13 @@ public protocol AccountStore: Sendable {
     /// Marks one unused recovery code used; false when it does not match one.
     func useRecoveryCode(userID: Int64, digest: [UInt8], now: Date) async throws -> Bool
     func removeTOTP(userID: Int64) async throws
+
+    /// The console state of a session: when it passed the second factor and last used the console.
+    func consoleState(sessionID: String) async throws -> (secondFactorAt: Date?, consoleSeenAt: Date?)
+    /// Records a passed second factor (and console use) on the session.
+    func markSecondFactor(sessionID: String, now: Date) async throws
+    /// Records console use, keeping the console session alive.
+    func touchConsole(sessionID: String, now: Date) async throws
+    /// Records a fresh password check: the session's sign-in time becomes `now`.
+    func reauthenticated(sessionID: String, now: Date) async throws
 }

@@ -54,6 +54,8 @@ public struct AuditEvent: Sendable, Equatable {
         case totpRemoved = "user.totp-removed"
         case accessWithdrawn = "account.access-withdrawn"
         case sessionEnded = "account.session-ended"
+        case consoleEntered = "console.second-factor-passed"
+        case consoleSecondFactorFailed = "console.second-factor-failed"
         case clientCreated = "client.created"
         case clientDeleted = "client.deleted"
         case clientSecretRotated = "client.secret-rotated"
@@ -98,6 +100,8 @@ public struct AuditEvent: Sendable, Equatable {
 /// Where audit events are written and read.
 public protocol AuditLog: Sendable {
     func record(_ event: AuditEvent) async throws
+    /// Newest first.
+    func list(_ query: AuditQuery) async throws -> [AuditEvent]
 }
 
 /// What `gatehouse audit list` and the console filter by.

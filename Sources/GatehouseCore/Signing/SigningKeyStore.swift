@@ -44,4 +44,9 @@ public struct StoredSigningKey: Sendable {
 public protocol SigningKeyStore: Sendable {
     /// Every key that is published: active, next and retired.
     func publishedKeys() async throws -> [StoredSigningKey]
+    /// `gatehouse keys rotate` (and the console's "rotate now"): the next key
+    /// of `algorithm` becomes active when published long enough, or at once.
+    func requestRotation(_ algorithm: SigningAlgorithm, immediately: Bool, now: Date, policy: KeyRotation.Policy,
+                         check: @escaping @Sendable ([StoredSigningKey]) throws -> Void,
+                         make: @escaping @Sendable (SigningAlgorithm) throws -> SigningKeyMaterial) async throws -> (kid: String, signsFrom: Date)
 }
