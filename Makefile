@@ -2,7 +2,7 @@
 SWIFT ?= swift
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-fast test-swift migrate db-stop bench bench-endpoints bench-sweep docker-build compose-up
+.PHONY: help build run test test-fast test-swift migrate db-stop bench bench-endpoints bench-sweep docker-build compose-up screenshots
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -57,6 +57,11 @@ bench-endpoints: ## Endpoint throughput and latency against ceilings and the pee
 
 bench-sweep: ## Sweep 1M expired tokens beside 1M live ones under /userinfo load
 	@bench/sweep.sh
+
+screenshots: ## Regenerate the PNGs in docs/screenshots/ (headless Chromium, a throwaway Postgres)
+	$(SWIFT) build
+	@scripts/ensure-browser.sh
+	scripts/with-test-postgres.sh python3 scripts/screenshots.py "$$($(SWIFT) build --show-bin-path)/gatehouse"
 
 docker-build: ## Build the container image gatehouse:latest
 	docker build -t gatehouse .

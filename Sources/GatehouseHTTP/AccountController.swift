@@ -44,6 +44,7 @@ struct AccountController {
 
     func show(_ request: Request, _ context: GatehouseRequestContext, error: String? = nil,
               status: HTTPResponse.Status = .ok) async throws -> Response {
+        guard let query = request.queryParameters else { return deps.pages.error(.malformedRequest) }
         guard let me = try await signedIn(request) else {
             return HTTPResponses.redirect(deps.settings.basePath + "/login?next=" + FormParameters.escape(Self.path))
         }
@@ -70,7 +71,7 @@ struct AccountController {
         values["email"] = me.user.profile.email
         values["totp_since"] = factor.enabledAt.map { day.string(from: $0) }
         values["error"] = error
-        values["notice"] = request.uri.queryParameters["done"].flatMap { Self.notices[String($0)] }
+        values["notice"] = query["done"].flatMap { Self.notices[$0] }
         return deps.pages.page("account", values, status: status)
     }
 

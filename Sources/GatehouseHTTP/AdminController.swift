@@ -98,6 +98,8 @@ struct AdminController {
     /// A console page: the gate, then `render` with the values every page has.
     private func page(_ request: Request, _ context: GatehouseRequestContext,
                       _ render: (Admin) async throws -> Response) async throws -> Response {
+        // A malformed query is refused before anything else, as at /authorize.
+        guard request.queryParameters != nil else { return deps.pages.error(.malformedRequest) }
         switch try await gate(request, context) {
         case .failure(let refusal): return refusal.response
         case .success(let admin): return try await render(admin)
@@ -160,7 +162,7 @@ struct AdminController {
     ]
 
     private func notice(_ request: Request) -> String? {
-        request.uri.queryParameters["done"].flatMap { Self.notices[String($0)] }
+        request.queryParameters?["done"].flatMap { Self.notices[$0] }
     }
 
     // MARK: second factor
@@ -241,7 +243,7 @@ struct AdminController {
     }
 
     func clients(_ request: Request, _ admin: Admin) async throws -> Response {
-        let q = String(request.uri.queryParameters["q"] ?? "").trimmingCharacters(in: .whitespaces)
+        let q = (request.queryParameters?["q"] ?? "").trimmingCharacters(in: .whitespaces)
         let all = try await deps.clients.list()
         let shown = q.isEmpty ? all : all.filter { $0.name.localizedCaseInsensitiveContains(q) || $0.clientID.contains(q) }
         var values = common(admin, ["q": q, "clients": shown.map {
@@ -321,7 +323,7 @@ struct AdminController {
     }
 
     func users(_ request: Request, _ admin: Admin) async throws -> Response {
-        let q = String(request.uri.queryParameters["q"] ?? "").trimmingCharacters(in: .whitespaces)
+        let q = (request.queryParameters?["q"] ?? "").trimmingCharacters(in: .whitespaces)
         let all = try await deps.users.list()
         let shown = q.isEmpty ? all : all.filter {
             $0.username.localizedCaseInsensitiveContains(q) || ($0.profile.name ?? "").localizedCaseInsensitiveContains(q)
@@ -469,7 +471,7 @@ struct AdminController {
 
     func audit(_ request: Request, _ admin: Admin) async throws -> Response {
         func field(_ name: String) -> String? {
-            request.uri.queryParameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            request.queryParameters?[name].flatMap { $0.isEmpty ? nil : $0 }
         }
         var problem: String?
         var since: Date?

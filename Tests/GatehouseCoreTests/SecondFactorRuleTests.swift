@@ -52,3 +52,38 @@ struct SecondFactorRuleTests {
         #expect(RecoveryCodes.digest(code.uppercased().replacingOccurrences(of: "-", with: " ")) == RecoveryCodes.digest(code))
     }
 }
+
+@Suite("Who may use the admin console")
+struct ConsoleAccessRuleTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static func user(admin: Bool = true, active: Bool = true) -> User {
+        User(id: 1, subject: "s", username: "root", profile: UserProfile(), isActive: active, createdAt: now, updatedAt: now,
+             lastLoginAt: nil, isAdmin: admin)
+    }
+
+    @Test("signed out, not admin, disabled, no authenticator, not verified, lapsed, allowed")
+    func decisions() {
+        func decide(_ user: User?, totp: Bool = true, verified: TimeInterval? = -10, seen: TimeInterval? = nil) -> ConsoleAccess.Decision {
+            ConsoleAccess.decide(.init(user: user, totpEnabled: totp, secondFactorAt: verified.map { Self.now.addingTimeInterval($0) },
+                                       consoleSeenAt: seen.map { Self.now.addingTimeInterval($0) }),
+                                 now: Self.now, inactivity: .seconds(900))
+        }
+        #expect(decide(nil) == .signIn)
+        #expect(decide(Self.user(admin: false)) == .forbidden)
+        #expect(decide(Self.user(active: false)) == .forbidden)
+        #expect(decide(Self.user(), totp: false) == .enrollSecondFactor)
+        #expect(decide(Self.user(), verified: nil) == .verifySecondFactor)
+        #expect(decide(Self.user(), verified: -901) == .verifySecondFactor)
+        #expect(decide(Self.user(), verified: -5000, seen: -899) == .allow)
+        #expect(decide(Self.user(), verified: -5000, seen: -901) == .verifySecondFactor)
+        #expect(decide(Self.user()) == .allow)
+    }
+
+    @Test("sensitive actions ask for the password once the sign-in is older than five minutes")
+    func reauthentication() {
+        #expect(!ConsoleAccess.needsPassword(authTime: Self.now.addingTimeInterval(-299), now: Self.now))
+        #expect(ConsoleAccess.needsPassword(authTime: Self.now.addingTimeInterval(-301), now: Self.now))
+        #expect(ConsoleAccess.needsPassword(authTime: nil, now: Self.now))
+    }
+}

@@ -31,7 +31,10 @@ Expectations, for every request:
     authenticate (a public client at /introspect) 401 invalid_client;
   - /authorize, /login, /consent and /end-session answer with an HTML page or
     a redirect, and redirect only to a registered URI (an /authorize error
-    redirect carries `error=`); /login redirects only to /authorize;
+    redirect carries `error=`); /login redirects only to /authorize, /account
+    or /admin; the account page and the console (/account…, /admin…, signed
+    in as a user who is not an admin) answer pages, redirect only to
+    themselves or the sign-in, and refuse a malformed query or form with 400;
   - a repeated OAuth parameter is `invalid_request` (RFC 6749 §3.1);
   - a form body over the 64 KiB limit is 413;
   - no HTML page reflects markup unescaped: neither MARKER nor MARKER2, nor a
@@ -543,8 +546,15 @@ ROUTES = {  # path -> methods the router serves
     "/.well-known/openid-configuration": {"GET", "HEAD", "OPTIONS"}, "/jwks": {"GET", "HEAD", "OPTIONS"},
     "/end-session": {"GET", "POST", "HEAD"}, "/healthz": {"GET", "HEAD"}, "/readyz": {"GET", "HEAD"},
     "/metrics": {"GET", "HEAD"}, "/static/gatehouse.css": {"GET", "HEAD"}, "/favicon.ico": {"GET", "HEAD"},
+    "/account": {"GET", "HEAD"}, "/account/password": {"POST"}, "/account/applications/withdraw": {"POST"},
+    "/account/sessions/end": {"POST"}, "/account/totp/start": {"POST"}, "/account/totp/confirm": {"POST"},
+    "/account/totp/remove": {"POST"}, "/admin": {"GET", "HEAD"}, "/admin/verify": {"GET", "POST", "HEAD"},
+    "/admin/clients": {"GET", "POST", "HEAD"}, "/admin/users": {"GET", "POST", "HEAD"}, "/admin/keys": {"GET", "HEAD"},
+    "/admin/audit": {"GET", "HEAD"},
 }
-BROWSER = {"/authorize", "/login", "/consent", "/end-session"}
+# The account page and the console: pages, and redirects only to themselves or to sign-in.
+ACCOUNT_AND_CONSOLE = {path for path in ROUTES if path.startswith(("/account", "/admin"))}
+BROWSER = {"/authorize", "/login", "/consent", "/end-session"} | ACCOUNT_AND_CONSOLE
 
 
 def route_of(target):
@@ -704,8 +714,12 @@ def browser_problems(path, response):
             if "code" not in query and path == "/authorize" and response.status != 302:
                 return [f"error redirect with status {response.status}"]
         elif path == "/login":
-            if not location.startswith("/authorize?") or "//" in location or "\\" in location:
+            if not (location.startswith("/authorize?") or location in ("/account", "/admin")) or "//" in location or "\\" in location:
                 return [f"sign-in redirects off /authorize: {location[:160]!r}"]
+        elif path in ACCOUNT_AND_CONSOLE:
+            allowed = ("/account?done=", "/login?next=%2Faccount", "/login?next=%2Fadmin", "/admin/verify", "/admin?done=")
+            if not (location.startswith(allowed) or location == "/admin"):
+                return [f"{path} redirects to {location[:160]!r}"]
         elif path == "/end-session":
             if location.split("?")[0] != LOGOUT_URI:
                 return [f"redirect to an unregistered post-logout URI {location[:160]!r}"]
@@ -941,6 +955,16 @@ ENDPOINTS = [
     ("POST", "/consent", "body", CONSENT_FORM, SESSION),
     ("GET", "/end-session", "query", END_SESSION, None),
     ("POST", "/end-session", "body", END_SESSION, None),
+    # The account page and the console, with parameters that change nothing the other cases need.
+    ("GET", "/account", "query", [("done", "withdrawn")], SESSION),
+    ("POST", "/account/password", "body", [("csrf_token", SESSION_CSRF), ("current_password", "not the password"),
+                                           ("new_password", "a long new password"), ("confirm_password", "a long new password")], SESSION),
+    ("POST", "/account/applications/withdraw", "body", [("csrf_token", SESSION_CSRF), ("client_id", "no-such-client")], SESSION),
+    ("POST", "/account/sessions/end", "body", [("csrf_token", SESSION_CSRF), ("session", "0" * 64)], SESSION),
+    ("POST", "/account/totp/confirm", "body", [("csrf_token", SESSION_CSRF), ("code", "000000")], SESSION),
+    ("POST", "/admin/verify", "body", [("csrf_token", SESSION_CSRF), ("code", "000000")], SESSION),
+    ("GET", "/admin/audit", "query", [("actor", "cli"), ("since", "24h")], SESSION),
+    ("POST", "/admin/clients", "body", [("csrf_token", SESSION_CSRF), ("name", "x"), ("redirect_uris", "https://rp.example/cb")], SESSION),
 ]
 
 # Forwarded client addresses: (label, headers). The well-formed ones leave every answer as it was.
