@@ -31,7 +31,7 @@ test: ## Build and run every test against a throwaway Postgres
 # Suites that drive whole deployments (gatehouse serve, Chromium, Authlib, a
 # django-oidc-provider peer under gunicorn): they run last, apart from the
 # Swift suites, so neither side's CPU load stretches the other's timeouts.
-SYSTEM_SUITES = RelyingPartyLibraryTests|DjangoSwitchOverTests
+SYSTEM_SUITES = RelyingPartyLibraryTests|DjangoSwitchOverTests|ConsoleBrowserTests
 
 # Suites that measure time (pool waits, backoff, recovery after an outage, shutdown):
 # they run first, on their own, so the CPU load of every other suite in parallel
@@ -46,7 +46,7 @@ test-swift: ## Every Swift test against a throwaway Postgres, without the Python
 	@scripts/ensure-deps.sh
 	$(SWIFT) build --build-tests
 	GATEHOUSE_BIN="$$($(SWIFT) build --show-bin-path)/gatehouse" \
-		scripts/with-test-postgres.sh $(SWIFT) test --skip-build --skip HostileInputAndFaultTests --skip gracefulShutdown --skip RelyingPartyLibraryTests --skip DjangoSwitchOverTests
+		scripts/with-test-postgres.sh $(SWIFT) test --skip-build --skip HostileInputAndFaultTests --skip gracefulShutdown --skip RelyingPartyLibraryTests --skip DjangoSwitchOverTests --skip ConsoleBrowserTests
 
 bench: ## Run the benchmarks (release build, durable Postgres, wrk): endpoints, then the sweep
 	@bench/run.sh

@@ -43,6 +43,12 @@ public protocol ClientStore: Sendable {
     func delete(clientID: String) async throws -> Bool
     /// A new secret for a confidential client; the old one stops working at once.
     func rotateSecret(clientID: String) async throws -> String
+    /// Replaces what a validated registration says (URIs, grant and response
+    /// types, scopes, consent flags, authentication method, ID-token
+    /// algorithm); the client_id, type and secret stay. Nil when there is no
+    /// such client; `StoreError.invalid` when the change needs the secret
+    /// itself (a switch to HS256: rotate the secret after it).
+    func update(clientID: String, to registration: ClientRegistration) async throws -> Client?
 }
 
 /// Errors a store reports in domain terms.

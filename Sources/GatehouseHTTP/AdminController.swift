@@ -24,10 +24,13 @@ struct AdminController {
         router.get("/admin/clients/new") { request, context in try await page(request, context) { newClient($0) } }
         router.post("/admin/clients") { request, context in try await change(request, context) { try await createClient($0, $1) } }
         router.get("/admin/clients/:id") { request, context in
-            try await page(request, context) { try await client(Self.parameter(context, "id"), $0) }
+            try await page(request, context) { try await client(Self.parameter(context, "id"), $0, request: request) }
         }
         router.post("/admin/clients/:id/rotate-secret") { request, context in
             try await change(request, context, sensitive: true) { admin, _ in try await rotateSecret(Self.parameter(context, "id"), admin) }
+        }
+        router.post("/admin/clients/:id/edit") { request, context in
+            try await change(request, context) { admin, form in try await updateClient(Self.parameter(context, "id"), admin, form) }
         }
         router.post("/admin/clients/:id/delete") { request, context in
             try await change(request, context, sensitive: true) { admin, _ in try await deleteClient(Self.parameter(context, "id"), admin) }
@@ -36,7 +39,7 @@ struct AdminController {
         router.get("/admin/users/new") { request, context in try await page(request, context) { newUser($0) } }
         router.post("/admin/users") { request, context in try await change(request, context) { try await createUser($0, $1) } }
         router.get("/admin/users/:name") { request, context in
-            try await page(request, context) { try await user(Self.parameter(context, "name"), $0) }
+            try await page(request, context) { try await user(Self.parameter(context, "name"), $0, request: request) }
         }
         for action in UserAction.allCases {
             router.post("/admin/users/:name/\(action.rawValue)") { request, context in
@@ -159,6 +162,7 @@ struct AdminController {
         "signed-out": "That session is signed out.",
         "password-set": "Password set: the user's sessions ended and their tokens were revoked.",
         "key-rotated": "A new key signs now.",
+        "updated": "Saved.",
     ]
 
     private func notice(_ request: Request) -> String? {
@@ -262,21 +266,27 @@ struct AdminController {
         return deps.pages.page("admin-client-new", values, status: error == nil ? .ok : .badRequest)
     }
 
-    func createClient(_ admin: Admin, _ form: FormParameters) async throws -> Response {
+    /// The registration a client form describes (new or edit), not yet validated.
+    static func registration(_ form: FormParameters, kind: Client.Kind) -> ClientRegistration {
         func lines(_ name: String) -> [String] {
             (form[name] ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         func words(_ name: String) -> [String] { (form[name] ?? "").split(whereSeparator: \.isWhitespace).map(String.init) }
         var registration = ClientRegistration(name: form["name"] ?? "", redirectURIs: lines("redirect_uris"))
         registration.postLogoutRedirectURIs = lines("post_logout_redirect_uris")
-        registration.kind = form["type"] == "public" ? .public : .confidential
+        registration.kind = kind
         registration.grantTypes = words("grant_types")
         registration.responseTypes = lines("response_types")
         registration.scopes = words("scopes")
         registration.requireConsent = form["require_consent"] == "on"
         registration.reuseConsent = form["reuse_consent"] == "on"
         registration.idTokenAlgorithm = form["id_token_alg"].flatMap { $0.isEmpty ? nil : $0 }
-        registration.authMethod = registration.kind == .public ? nil : form["token_endpoint_auth_method"].flatMap { $0.isEmpty ? nil : $0 }
+        registration.authMethod = kind == .public ? nil : form["token_endpoint_auth_method"].flatMap { $0.isEmpty ? nil : $0 }
+        return registration
+    }
+
+    func createClient(_ admin: Admin, _ form: FormParameters) async throws -> Response {
+        let registration = Self.registration(form, kind: form["type"] == "public" ? .public : .confidential)
         let valid: ClientRegistration
         do {
             valid = try registration.validated(policy: RedirectURIPolicy(allowsInsecureHTTP: false))
@@ -290,7 +300,7 @@ struct AdminController {
         return deps.pages.page("admin-client-created", values)
     }
 
-    func client(_ clientID: String, _ admin: Admin, request: Request? = nil) async throws -> Response {
+    func client(_ clientID: String, _ admin: Admin, request: Request? = nil, error: String? = nil) async throws -> Response {
         guard let c = try await deps.clients.find(clientID: clientID) else { return deps.pages.error(.adminNotFound) }
         var values = common(admin, [
             "name": c.name, "client_id": c.clientID, "path_id": Self.pathComponent(c.clientID), "type": c.kind.rawValue,
@@ -300,9 +310,35 @@ struct AdminController {
             "consent": (c.requireConsent ? "asked" : "not asked") + (c.reuseConsent ? ", remembered" : ", not remembered"),
             "auth_method": c.tokenEndpointAuthMethod ?? "client_secret_basic or client_secret_post",
             "alg": c.idTokenAlgorithm.rawValue, "created": time.string(from: c.createdAt), "confidential": c.kind == .confidential,
+            "redirect_text": c.redirectURIs.joined(separator: "\n"), "post_logout_text": c.postLogoutRedirectURIs.joined(separator: "\n"),
+            "response_types_text": c.responseTypes.map(\.rawValue).joined(separator: "\n"),
+            "require_consent": c.requireConsent, "reuse_consent": c.reuseConsent,
+            "alg_options": SigningAlgorithm.allCases.map { ["value": $0.rawValue, "selected": $0 == c.idTokenAlgorithm] as [String: Any] },
+            "auth_options": [("", "client_secret_basic or client_secret_post"), ("client_secret_basic", "client_secret_basic"),
+                             ("client_secret_post", "client_secret_post")].map {
+                ["value": $0.0, "label": $0.1, "selected": $0.0 == (c.tokenEndpointAuthMethod ?? "")] as [String: Any]
+            },
         ])
         values["notice"] = request.flatMap(notice)
-        return deps.pages.page("admin-client", values)
+        values["error"] = error
+        return deps.pages.page("admin-client", values, status: error == nil ? .ok : .badRequest)
+    }
+
+    func updateClient(_ clientID: String, _ admin: Admin, _ form: FormParameters) async throws -> Response {
+        guard let current = try await deps.clients.find(clientID: clientID) else { return deps.pages.error(.adminNotFound) }
+        let registration = Self.registration(form, kind: current.kind)
+        do {
+            let valid = try registration.validated(policy: RedirectURIPolicy(allowsInsecureHTTP: false))
+            guard try await deps.clients.update(clientID: clientID, to: valid) != nil else { return deps.pages.error(.adminNotFound) }
+        } catch let error as ClientRegistration.Invalid {
+            return try await client(clientID, admin, error: error.description)
+        } catch let error as RedirectURIPolicy.Violation {
+            return try await client(clientID, admin, error: error.description)
+        } catch let error as StoreError {
+            return try await client(clientID, admin, error: error.description)
+        }
+        try await record(admin, .clientUpdated, target: "client:\(clientID)")
+        return back(to: "/admin/clients/" + Self.pathComponent(clientID), notice: "updated")
     }
 
     func rotateSecret(_ clientID: String, _ admin: Admin) async throws -> Response {

@@ -44,7 +44,7 @@ extension DefaultTemplates {
           </dl>
           <h2>Latest events</h2>
           <table><thead><tr><th>Time</th><th>Actor</th><th>Action</th><th>Target</th></tr></thead><tbody>
-          {{#events}}<tr><td>{{time}}</td><td>{{actor}}</td><td>{{action}}</td><td>{{target}}</td></tr>{{/events}}
+          {{#events}}<tr><td class="time">{{time}}</td><td>{{actor}}</td><td>{{action}}</td><td>{{target}}</td></tr>{{/events}}
           </tbody></table>
         """ + foot
 
@@ -99,6 +99,21 @@ extension DefaultTemplates {
             <dt>ID-token algorithm</dt><dd>{{alg}}</dd>
             <dt>Created</dt><dd>{{created}}</dd>
           </dl>
+          <h2>Edit</h2>
+          <form method="post" action="{{base}}/admin/clients/{{path_id}}/edit">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <label for="name">Name</label><input type="text" id="name" name="name" value="{{name}}" required>
+            <label for="redirect_uris">Redirect URIs (one per line)</label><textarea id="redirect_uris" name="redirect_uris" rows="3">{{redirect_text}}</textarea>
+            <label for="post_logout">Post-logout redirect URIs (one per line)</label><textarea id="post_logout" name="post_logout_redirect_uris" rows="2">{{post_logout_text}}</textarea>
+            <label for="grant_types">Grant types (space-separated)</label><input type="text" id="grant_types" name="grant_types" value="{{grant_types}}">
+            <label for="response_types">Response types (one per line)</label><textarea id="response_types" name="response_types" rows="2">{{response_types_text}}</textarea>
+            <label for="scopes">Scopes (space-separated)</label><input type="text" id="scopes" name="scopes" value="{{scopes}}">
+            <label for="alg">ID-token algorithm</label><select id="alg" name="id_token_alg">{{#alg_options}}<option{{#selected}} selected{{/selected}}>{{value}}</option>{{/alg_options}}</select>
+            {{#confidential}}<label for="auth">Token endpoint authentication</label><select id="auth" name="token_endpoint_auth_method">{{#auth_options}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/auth_options}}</select>{{/confidential}}
+            <label class="check"><input type="checkbox" name="require_consent" value="on"{{#require_consent}} checked{{/require_consent}}> Ask users for consent</label>
+            <label class="check"><input type="checkbox" name="reuse_consent" value="on"{{#reuse_consent}} checked{{/reuse_consent}}> Remember consent</label>
+            <button type="submit">Save</button>
+          </form>
           {{#confidential}}
           <h2>Rotate the secret</h2>
           <form method="post" action="{{base}}/admin/clients/{{path_id}}/rotate-secret">
@@ -182,7 +197,7 @@ extension DefaultTemplates {
     static let adminKeys = adminHead("Signing keys") + """
           <h1>Signing keys</h1>
           <table><thead><tr><th>State</th><th>Algorithm</th><th>kid</th><th>Created</th><th>Activated</th><th>Retired</th></tr></thead><tbody>
-          {{#keys}}<tr><td>{{state}}</td><td>{{alg}}</td><td><code>{{kid}}</code></td><td>{{created}}</td><td>{{activated}}</td><td>{{retired}}</td></tr>{{/keys}}
+          {{#keys}}<tr><td>{{state}}</td><td>{{alg}}</td><td><code>{{kid}}</code></td><td class="time">{{created}}</td><td class="time">{{activated}}</td><td class="time">{{retired}}</td></tr>{{/keys}}
           </tbody></table>
           <h2>Rotate now</h2>
           <p class="note">The next key becomes active at once; relying parties with an old cached JWKS refetch it. The old key stays published until its ID tokens expire.</p>
@@ -204,7 +219,7 @@ extension DefaultTemplates {
             <button type="submit" class="secondary">Filter</button>
           </form>
           <table><thead><tr><th>Time</th><th>Actor</th><th>Action</th><th>Target</th><th>Address</th><th>Details</th></tr></thead><tbody>
-          {{#events}}<tr><td>{{time}}</td><td>{{actor}}</td><td>{{action}}</td><td>{{target}}</td><td>{{address}}</td><td>{{details}}</td></tr>{{/events}}
+          {{#events}}<tr><td class="time">{{time}}</td><td>{{actor}}</td><td>{{action}}</td><td>{{target}}</td><td>{{address}}</td><td>{{details}}</td></tr>{{/events}}
           </tbody></table>
           {{^events}}<p class="note">No event matches.</p>{{/events}}
         """ + foot

@@ -41,11 +41,15 @@ enum StaticAssets {
         main.wide { max-width: 64rem; }
         .admin-nav { display: flex; flex-wrap: wrap; gap: .25rem 1rem; margin: -.5rem 0 1.5rem; padding-bottom: .75rem; border-bottom: 1px solid #e5e5ea; }
         table { width: 100%; border-collapse: collapse; font-size: .9rem; }
-        th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid #eee; vertical-align: top; overflow-wrap: anywhere; }
+        th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid #eee; vertical-align: top; overflow-wrap: break-word; }
+        td code { word-break: break-all; }
+        td.time { white-space: nowrap; } .facts code { font-size: 1em; }
+        code { font-size: .95em; }
         th { color: #555; font-weight: 600; }
         textarea, select { width: 100%; box-sizing: border-box; padding: .5rem; margin-top: .3rem; border: 1px solid #888; border-radius: 6px; font: inherit; }
         label.check { font-weight: 400; } label.check input { margin-right: .4rem; }
-        .search, .filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin-bottom: 1rem; }
+        .search, .filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin-bottom: 1rem; }
+        .filters { align-items: end; } .filters label { flex: 1 1 9rem; }
         .search input { flex: 1; min-width: 12rem; } .search button, .filters button { margin-top: 0; }
         .filters label { margin-top: 0; font-weight: 400; font-size: .85rem; }
         .actions { display: flex; flex-wrap: wrap; gap: .5rem; } .actions form button { margin-top: 1rem; }

@@ -75,6 +75,28 @@ public struct PGRelyingPartyStore: ClientStore {
         }
     }
 
+    public func update(clientID: String, to r: ClientRegistration) async throws -> Client? {
+        try await pool.storeTransaction { conn in
+            guard let row = try conn.query("SELECT \(Self.columns) FROM clients WHERE client_id = $1 FOR UPDATE", clientID).first
+            else { return nil }
+            let current = try Self.client(from: row)
+            guard current.kind == r.kind else { throw StoreError.invalid("a client's type cannot change; register a new client") }
+            if r.signingAlgorithm == .hs256 && current.sealedSecret == nil {
+                throw StoreError.invalid("HS256 signs with the client's secret, which is stored only as a digest: keep the algorithm, or register a new HS256 client")
+            }
+            return try Self.client(from: conn.query("""
+                UPDATE clients SET name = $2, redirect_uris = $3, post_logout_redirect_uris = $4, response_types = $5,
+                    grant_types = $6, scopes = $7, require_consent = $8, reuse_consent = $9,
+                    token_endpoint_auth_method = $10, id_token_signed_response_alg = $11,
+                    secret_sealed = CASE WHEN $11 = 'HS256' THEN secret_sealed END
+                WHERE client_id = $1
+                RETURNING \(Self.columns)
+                """, [clientID, r.name, PGTextArray(r.redirectURIs), PGTextArray(r.postLogoutRedirectURIs),
+                      PGTextArray(r.responseTypes), PGTextArray(r.grantTypes), PGTextArray(r.scopes), r.requireConsent,
+                      r.reuseConsent, r.tokenEndpointAuthMethod, r.signingAlgorithm.rawValue]).rows[0])
+        }
+    }
+
     public func rotateSecret(clientID: String) async throws -> String {
         let secret = SecretToken.generate()
         let digest = SecretToken.digest(of: secret)

@@ -17,3 +17,15 @@ struct DjangoSwitchOverTests {
         print(outcome.summary)
     }
 }
+
+/// The admin console and the account page in headless Chromium, end to end.
+@Suite("admin console in a browser")
+struct ConsoleBrowserTests {
+    @Test("an admin enrols TOTP and signs in with it; a created client's secret works at /token; disabling a user and revoking a grant stop their tokens; a user withdraws an application; a non-admin gets 403; the audit log lists it all")
+    func console() async throws {
+        let outcome = try await PythonCheck.run("check_console_browser.py", database: try await TestDatabase.create())
+        #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
+        #expect(outcome.summary.hasSuffix("failures: 0"), "\(outcome.summary)")
+        print(outcome.summary)
+    }
+}

@@ -143,6 +143,24 @@ struct AdminConsoleTests {
                                                                             ("redirect_uris", "http://evil.example/cb")])
                 #expect(invalid.status == .badRequest && invalid.body.contains("plain http"))
 
+                // Edit: HS256 needs the secret itself, so switching to it is refused; other changes are saved.
+                func edit(_ alg: String) async throws -> Browser.Page {
+                    try await admin.post("/admin/clients/\(clientID)/edit", form: [
+                        ("csrf_token", csrf), ("name", "Renamed"), ("redirect_uris", "https://rp.example/cb2\nhttps://rp.example/cb3"),
+                        ("grant_types", "authorization_code refresh_token client_credentials"), ("scopes", "openid api"),
+                        ("id_token_alg", alg), ("require_consent", "on")])
+                }
+                let hs = try await edit("HS256")
+                #expect(hs.status == .badRequest && hs.body.contains("HS256"))
+                let saved = try await edit("ES256")
+                #expect(saved.status == .seeOther && saved.location == "/admin/clients/\(clientID)?done=updated")
+                #expect(try await admin.get(try #require(saved.location)).body.contains("Saved."))
+                let stored = try #require(try await op.deps.clients.find(clientID: clientID))
+                #expect(stored.name == "Renamed" && stored.redirectURIs == ["https://rp.example/cb2", "https://rp.example/cb3"])
+                #expect(stored.idTokenAlgorithm == .es256 && !stored.reuseConsent && stored.requireConsent)
+                #expect(try await op.tokenRequest(admin, [("grant_type", "client_credentials"), ("scope", "api")],
+                                                  basic: (clientID, secret)).status == .ok)  // the secret stays
+
                 op.clock.advance(by: 301)
                 let refused = try await admin.post("/admin/clients/\(clientID)/delete", form: [("csrf_token", csrf)])
                 #expect(refused.status == .forbidden && refused.body.contains("password"))

@@ -58,6 +58,7 @@ public struct AuditEvent: Sendable, Equatable {
         case consoleSecondFactorFailed = "console.second-factor-failed"
         case clientCreated = "client.created"
         case clientDeleted = "client.deleted"
+        case clientUpdated = "client.updated"
         case clientSecretRotated = "client.secret-rotated"
         case scopeCreated = "scope.created"
         case scopeDeleted = "scope.deleted"
