@@ -22,6 +22,9 @@ public protocol UserStore: Sendable {
     func setClaim(username: String, name: String, value: ClaimValue?) async throws -> Bool
     /// Grants or removes entry to the admin console. Returns false when there was no such user.
     func setAdmin(username: String, admin: Bool) async throws -> Bool
+    /// Replaces the editable profile claims (names, email and its verified
+    /// flag, phone number). Returns false when there was no such user.
+    func updateProfile(username: String, to profile: UserProfile) async throws -> Bool
 }
 
 /// Where the operator's scopes live.

@@ -405,7 +405,7 @@ struct AdminController {
         }
     }
 
-    func user(_ username: String, _ admin: Admin, request: Request? = nil) async throws -> Response {
+    func user(_ username: String, _ admin: Admin, request: Request? = nil, error: String? = nil) async throws -> Response {
         guard let u = try await deps.users.find(username: username) else { return deps.pages.error(.adminNotFound) }
         let now = deps.clock.now
         let applications = try await deps.accounts.applications(userID: u.id, now: now).map { app -> [String: Any] in
@@ -425,13 +425,18 @@ struct AdminController {
         ])
         values["name"] = u.profile.name
         values["email"] = u.profile.email
+        values["given_name"] = u.profile.givenName ?? ""
+        values["family_name"] = u.profile.familyName ?? ""
+        values["email_verified"] = u.profile.emailVerified
+        values["phone_number"] = u.profile.phoneNumber ?? ""
         values["notice"] = request.flatMap(notice)
-        return deps.pages.page("admin-user", values)
+        values["error"] = error
+        return deps.pages.page("admin-user", values, status: error == nil ? .ok : .badRequest)
     }
 
     enum UserAction: String, CaseIterable {
         case disable, enable, unlock, setAdmin = "set-admin", unsetAdmin = "unset-admin", revoke
-        case endSession = "end-session", password, delete
+        case endSession = "end-session", password, delete, profile, setClaim = "set-claim", unsetClaim = "unset-claim"
 
         var isSensitive: Bool { self == .password || self == .delete }
     }
@@ -480,6 +485,39 @@ struct AdminController {
             _ = try await deps.users.delete(username: u.username)
             try await record(admin, .userDeleted, target: target)
             return back(to: "/admin/users", notice: "deleted")
+        case .profile:
+            func text(_ name: String) -> String? {
+                form[name].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+            }
+            var profile = u.profile
+            profile.givenName = text("given_name")
+            profile.familyName = text("family_name")
+            let name = [profile.givenName, profile.familyName].compactMap { $0 }.joined(separator: " ")
+            profile.name = name.isEmpty ? nil : name
+            profile.email = text("email")
+            profile.emailVerified = profile.email != nil && form["email_verified"] == "on"
+            profile.phoneNumber = text("phone_number")
+            var probe = NewUser(username: u.username, password: "-")
+            probe.profile = profile
+            do {
+                try probe.validate()
+            } catch {
+                return try await user(u.username, admin, error: "\(error)")
+            }
+            _ = try await deps.users.updateProfile(username: u.username, to: profile)
+            try await record(admin, .userProfileUpdated, target: target)
+            return back(to: page, notice: "updated")
+        case .setClaim, .unsetClaim:
+            let name = (form["claim"] ?? "").trimmingCharacters(in: .whitespaces)
+            do {
+                try CustomClaims.checkName(name)
+                let value = action == .setClaim ? try CustomClaims.value(parsing: form["value"] ?? "") : nil
+                _ = try await deps.users.setClaim(username: u.username, name: name, value: value)
+            } catch {
+                return try await user(u.username, admin, error: "\(error)")
+            }
+            try await record(admin, action == .setClaim ? .userClaimSet : .userClaimRemoved, target: target, details: ["claim": name])
+            return back(to: page, notice: "updated")
         }
     }
 

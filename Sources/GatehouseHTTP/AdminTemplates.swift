@@ -162,7 +162,6 @@ extension DefaultTemplates {
             <dt>Admin</dt><dd>{{#admin}}yes{{/admin}}{{^admin}}no{{/admin}}</dd>
             <dt>Created</dt><dd>{{created}}</dd>
             <dt>Last sign-in</dt><dd>{{last_login}}</dd>
-            {{#claims}}<dt>Claim {{name}}</dt><dd><code>{{value}}</code></dd>{{/claims}}
           </dl>
           <div class="actions">
           {{#active}}<form method="post" action="{{base}}/admin/users/{{path_name}}/disable"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="secondary">Disable</button></form>{{/active}}
@@ -171,6 +170,26 @@ extension DefaultTemplates {
           {{#admin}}<form method="post" action="{{base}}/admin/users/{{path_name}}/unset-admin"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="secondary">Remove admin</button></form>{{/admin}}
           {{^admin}}<form method="post" action="{{base}}/admin/users/{{path_name}}/set-admin"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><button type="submit" class="secondary">Make admin</button></form>{{/admin}}
           </div>
+          <h2>Profile</h2>
+          <form method="post" action="{{base}}/admin/users/{{path_name}}/profile">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <label for="given">Given name</label><input type="text" id="given" name="given_name" value="{{given_name}}">
+            <label for="family">Family name</label><input type="text" id="family" name="family_name" value="{{family_name}}">
+            <label for="email">Email</label><input type="text" id="email" name="email" value="{{email}}">
+            <label class="check"><input type="checkbox" name="email_verified" value="on"{{#email_verified}} checked{{/email_verified}}> The email address is verified</label>
+            <label for="phone">Phone number</label><input type="text" id="phone" name="phone_number" value="{{phone_number}}">
+            <button type="submit">Save profile</button>
+          </form>
+          <h2>Custom claims</h2>
+          {{^claims}}<p class="note">None.</p>{{/claims}}
+          {{#claims}}<div class="row"><div><strong>{{name}}</strong><p class="note"><code>{{value}}</code></p></div>
+            <form method="post" action="{{base}}/admin/users/{{path_name}}/unset-claim"><input type="hidden" name="csrf_token" value="{{csrf_token}}"><input type="hidden" name="claim" value="{{name}}"><button type="submit" class="secondary">Remove</button></form></div>{{/claims}}
+          <form method="post" action="{{base}}/admin/users/{{path_name}}/set-claim" class="search">
+            <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+            <input type="text" name="claim" aria-label="Claim name" placeholder="claim name">
+            <input type="text" name="value" aria-label="Value" placeholder="value (JSON or text)">
+            <button type="submit" class="secondary">Set claim</button>
+          </form>
           <h2>Applications</h2>
           {{^applications}}<p class="note">None.</p>{{/applications}}
           {{#applications}}<div class="row"><div><strong>{{client_name}}</strong><p class="note">{{scopes}}{{#grants}} · {{grants}} grant(s){{/grants}}</p></div>

@@ -92,6 +92,18 @@ public struct PGUserStore: UserStore {
         }
     }
 
+    public func updateProfile(username: String, to p: UserProfile) async throws -> Bool {
+        let username = Username.normalized(username)
+        let now = clock.now
+        return try await pool.storeConnection { conn in
+            try conn.query("""
+                UPDATE users SET name = $2, given_name = $3, family_name = $4, email = $5, email_verified = $6,
+                    phone_number = $7, updated_at = $8
+                WHERE lower(username) = lower($1)
+                """, [username, p.name, p.givenName, p.familyName, p.email, p.emailVerified, p.phoneNumber, now]).affectedRows > 0
+        }
+    }
+
     /// Grants or removes entry to the admin console; false when there is no such user.
     public func setAdmin(username: String, admin: Bool) async throws -> Bool {
         let username = Username.normalized(username)

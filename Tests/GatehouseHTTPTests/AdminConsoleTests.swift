@@ -191,6 +191,23 @@ struct AdminConsoleTests {
                 let (admin, csrf) = try await console(op, http, totp)
                 let page = try await admin.get("/admin/users/alice")
                 #expect(page.status == .ok && page.body.contains("Demo RP"))
+
+                // Profile and custom claims.
+                let profile = try await admin.post("/admin/users/alice/profile", form: [
+                    ("csrf_token", csrf), ("given_name", "Alicia"), ("family_name", "Liddell"), ("email", "alicia@example.org"),
+                    ("email_verified", "on"), ("phone_number", "+44 20 7946 0000")])
+                #expect(profile.status == .seeOther)
+                let edited = try #require(try await op.deps.users.find(username: "alice"))
+                #expect(edited.profile.name == "Alicia Liddell" && edited.profile.email == "alicia@example.org" && edited.profile.emailVerified)
+                let badEmail = try await admin.post("/admin/users/alice/profile", form: [("csrf_token", csrf), ("email", "not an address")])
+                #expect(badEmail.status == .badRequest)
+                #expect(try await admin.post("/admin/users/alice/set-claim", form: [("csrf_token", csrf), ("claim", "groups"),
+                                                                                   ("value", #"["staff"]"#)]).status == .seeOther)
+                #expect(try await op.deps.users.find(username: "alice")?.claims["groups"] != nil)
+                let reserved = try await admin.post("/admin/users/alice/set-claim", form: [("csrf_token", csrf), ("claim", "email"), ("value", "x")])
+                #expect(reserved.status == .badRequest)
+                #expect(try await admin.post("/admin/users/alice/unset-claim", form: [("csrf_token", csrf), ("claim", "groups")]).status == .seeOther)
+                #expect(try await op.deps.users.find(username: "alice")?.claims["groups"] == nil)
                 let revoked = try await admin.post("/admin/users/alice/revoke", form: [("csrf_token", csrf), ("client_id", client.clientID)])
                 #expect(revoked.status == .seeOther)
                 let reuse = try await op.tokenRequest(rp, [("grant_type", "refresh_token"), ("refresh_token", refresh)],

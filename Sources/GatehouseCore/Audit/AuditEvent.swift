@@ -48,6 +48,7 @@ public struct AuditEvent: Sendable, Equatable {
         case userUnlocked = "user.unlocked"
         case userClaimSet = "user.claim-set"
         case userClaimRemoved = "user.claim-removed"
+        case userProfileUpdated = "user.profile-updated"
         case userMadeAdmin = "user.admin-granted"
         case userAdminRemoved = "user.admin-removed"
         case totpEnabled = "user.totp-enabled"
