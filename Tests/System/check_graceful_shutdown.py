@@ -30,7 +30,7 @@ server = subprocess.Popen([binary, "serve", "--host", "127.0.0.1"], env=env,
 
 
 def request(method, path, body=None, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=240)
     conn.request(method, path, body=body, headers=headers or {})
     response = conn.getresponse()
     data = response.read()
